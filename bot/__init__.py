@@ -1,0 +1,1 @@
+"""The runtime: everything that does I/O (terminal, storage, settings, CLI)."""

@@ -1,0 +1,112 @@
+"""`repair-coach chat | analyze | graph | content check`: all wiring in one place."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.settings import Settings
+
+
+def _content(settings: Settings, folder: str | None = None):  # noqa: ANN202 - lazy import keeps --help fast
+    from dialogue.content import Content
+
+    root = folder or settings.content_dir
+    return Content(Path(root) if root else None, settings.locale)
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """Chat with the coach in the terminal (or speak JSON lines with --jsonl)."""
+    from bot.console import Console, interactive, jsonl
+    from bot.storage import SQLiteStore
+    from dialogue.engine import Engine
+
+    engine = Engine(_content(settings), default_country=settings.country)
+    store = SQLiteStore(args.db or settings.database)
+    console = Console(engine, store, args.user, args.locale or settings.locale)
+    try:
+        return jsonl(console) if args.jsonl else interactive(console)
+    finally:
+        store.close()
+
+
+def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the cues, emotions and crisis kinds found in each line of stdin."""
+    from dialogue.language import Analyzer
+
+    loc = _content(settings).locale(args.locale or settings.locale)
+    analyzer = Analyzer(loc.data)
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        a = analyzer.analyze(text)
+        emotions = [{"emotion": e, "family": analyzer.emotion_family[e]} for e in a.emotions]
+        row = {"text": text, "cues": list(a.cues), "emotions": emotions,
+               "crisis": a.risk, "crisis_all": list(a.crisis)}  # fmt: skip
+        print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the flows as one Mermaid state diagram per flow."""
+    from bot.graph import mermaid
+
+    print(mermaid(args.flow))
+    return 0
+
+
+def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
+    """Check every template, key, label and limit in every locale."""
+    from dialogue.check import check
+    from dialogue.content import ContentError
+
+    try:
+        content = _content(settings, args.dir)
+        problems = check(content)
+    except ContentError as err:
+        problems = [str(err)]
+        content = None
+    for p in problems:
+        print(p, file=sys.stderr)
+    if problems:
+        print(f"content check: {len(problems)} problem(s)", file=sys.stderr)
+        return 1
+    assert content is not None
+    count = sum(len(loc.templates) for loc in content.locales.values())
+    print(f"content check: {len(content.locales)} locale(s), {count} texts, all fine")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    p = argparse.ArgumentParser(prog="repair-coach", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    chat = sub.add_parser("chat", help=cmd_chat.__doc__)
+    chat.add_argument("--db", help='SQLite file, or ":memory:" (default: your data folder)')
+    chat.add_argument("--user", default="local", help="whose conversation (default: local)")
+    chat.add_argument("--locale", help="language for a new conversation (default: en)")
+    chat.add_argument("--jsonl", action="store_true", help="JSON lines on stdin and stdout")
+    chat.set_defaults(func=cmd_chat)
+    analyze = sub.add_parser("analyze", help=cmd_analyze.__doc__)
+    analyze.add_argument("--locale")
+    analyze.set_defaults(func=cmd_analyze)
+    graph = sub.add_parser("graph", help=cmd_graph.__doc__)
+    graph.add_argument("--flow", help="only this flow")
+    graph.set_defaults(func=cmd_graph)
+    content = sub.add_parser("content", help="content tools")
+    csub = content.add_subparsers(dest="content_command", required=True)
+    check = csub.add_parser("check", help=cmd_content_check.__doc__)
+    check.add_argument("--dir", help="a content folder (default: the shipped one)")
+    check.set_defaults(func=cmd_content_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script."""
+    args = parser().parse_args(argv)
+    return int(args.func(args, Settings()))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

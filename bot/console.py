@@ -1,0 +1,177 @@
+"""The coach in a terminal, and the JSON-lines protocol for scripts and tests."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from typing import Any, TextIO
+
+from bot.storage import SQLiteStore
+from dialogue.content import Content, Rendered
+from dialogue.engine import Engine, Turn
+from dialogue.events import Event, Press, Unsupported, parse_text
+from dialogue.replies import Reply
+
+QUIT = ("/quit", "/exit")
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class Console:
+    """One user's conversation, stored in SQLite, rendered for a terminal or as JSON."""
+
+    def __init__(
+        self, engine: Engine, store: SQLiteStore, user_id: str, locale: str = "en",
+        clock: Clock = utc_now,
+    ) -> None:  # fmt: skip
+        self.engine, self.store, self.user_id = engine, store, user_id
+        self.locale, self.clock = locale, clock
+        self.content: Content = engine.content
+        self.buttons: list[tuple[str, str]] = []  # (id, label) of the latest keyboard
+        session, _ = store.load(user_id)
+        if session:
+            self.locale = session.locale
+            self._remember(self.render(engine.current(session, clock())))
+
+    def render(self, replies: Iterable[Reply]) -> list[Rendered]:
+        """Replies rendered in the user's locale."""
+        return [self.content.render(r, self.locale) for r in replies]
+
+    def _remember(self, rendered: list[Rendered]) -> None:
+        for r in rendered:
+            if r.buttons:
+                self.buttons = [b for row in r.buttons for b in row]
+                return
+        if rendered:
+            self.buttons = []
+
+    def send(self, event: Event, now: datetime | None = None) -> tuple[Turn, list[Rendered]]:
+        """Apply one event in one stored transaction; render what the coach says."""
+        now = now or self.clock()
+
+        def step(session: Any) -> Turn:
+            session = session or self.engine.new_session(self.user_id, self.locale)
+            return self.engine.handle(session, event, now)
+
+        turn = self.store.transact(self.user_id, step, now)
+        self.locale = turn.session.locale
+        rendered = self.render(turn.replies)
+        if not turn.stale:
+            self._remember(rendered)
+        return turn, rendered
+
+    def resolve(self, typed: str) -> Event:
+        """Typed input: a button's label or number presses it, anything else is text."""
+        wanted = typed.strip().casefold()
+        for bid, label in self.buttons:
+            if wanted == label.casefold():
+                return Press(bid)
+        if wanted.isdigit() and 1 <= int(wanted) <= len(self.buttons):
+            return Press(self.buttons[int(wanted) - 1][0])
+        return parse_text(typed)
+
+    def say(self, key: str) -> str:
+        """A console-only text from content."""
+        return self.content.locale(self.locale).render_text(f"console.{key}", {})
+
+    def label(self, key: str) -> str:
+        """A console-only label from content."""
+        return self.content.locale(self.locale).label(f"console.{key}")
+
+
+def show(rendered: list[Rendered], out: TextIO) -> None:
+    """Print replies as plain text, buttons numbered across the whole keyboard."""
+    for r in rendered:
+        if not r.edit:
+            out.write(r.text + "\n")
+        n = 0
+        for row in r.buttons:
+            cells = []
+            for _, label in row:
+                n += 1
+                cells.append(f"[{n}] {label}")
+            out.write("    " + "   ".join(cells) + "\n")
+        out.write("\n")
+    out.flush()
+
+
+def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """The chat loop for a person at a terminal."""
+    out.write(console.say("hello") + "\n\n")
+    session, _ = console.store.load(console.user_id)
+    if session and session.state != "start.new":
+        out.write(console.say("resumed") + "\n\n")
+        show(console.render(console.engine.current(session, console.clock())), out)
+    else:
+        show(console.send(parse_text("/start"))[1], out)
+    you = console.label("you")
+    while True:
+        out.write(f"{you}> ")
+        out.flush()
+        try:
+            line = inp.readline()
+        except KeyboardInterrupt:
+            line = ""
+        if not line or line.strip().lower() in QUIT:
+            out.write("\n" + console.say("bye") + "\n")
+            return 0
+        if not line.strip():
+            continue
+        _, rendered = console.send(console.resolve(line.rstrip("\n")))
+        out.write("\n")
+        show(rendered, out)
+
+
+def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:
+    return {
+        "replies": [
+            {"text": r.text, "html": r.html,
+             "buttons": [[{"id": i, "label": lab} for i, lab in row] for row in r.buttons]}
+            for r in rendered
+        ],
+        "state": turn.session.state,
+        "safety": turn.safety,
+        "cues": list(turn.cues),
+    }  # fmt: skip
+
+
+def _event_of(console: Console, msg: Any) -> Event:
+    if not isinstance(msg, dict):
+        raise ValueError("each line must be a JSON object")
+    if isinstance(msg.get("text"), str):
+        return parse_text(msg["text"])
+    if isinstance(msg.get("press"), str):
+        for bid, label in console.buttons:
+            if msg["press"] in (bid, label):
+                return Press(bid)
+        raise ValueError(f"no button {msg['press']!r} in the last replies")
+    if isinstance(msg.get("unsupported"), str):
+        return Unsupported(msg["unsupported"])
+    raise ValueError('a line needs "text" or "press"')
+
+
+def jsonl(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """One JSON object in per line, one JSON object out per line, nothing else on stdout."""
+    for line in inp:
+        if not line.strip():
+            continue
+        try:
+            msg = json.loads(line)
+            event = _event_of(console, msg)
+            now = datetime.fromisoformat(msg["now"]) if "now" in msg else None
+            if now is not None and now.tzinfo is None:
+                raise ValueError('"now" needs a UTC offset')
+        except (ValueError, TypeError) as err:
+            out.write(json.dumps({"error": str(err)}) + "\n")
+            out.flush()
+            continue
+        turn, rendered = console.send(event, now)
+        out.write(json.dumps(_as_json(turn, rendered), ensure_ascii=False) + "\n")
+        out.flush()
+    return 0

@@ -1,0 +1,125 @@
+"""The content check: every key, label, variable and limit, in every locale, or a loud failure."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import jinja2
+from jinja2 import meta
+
+from dialogue.content import Content, ContentError, Locale, check_markup, visible_length
+from dialogue.flows import FLOWS
+from dialogue.flows.base import GOTO
+from dialogue.flows.conflict import sample_plan
+from dialogue.language.analyzer import Analyzer, LexiconError
+from dialogue.replies import CALLBACK_MAX_BYTES, TOKEN_MAX, VARS, Var, callback_data
+
+MESSAGE_MAX = 4096  # Telegram's limit on a message's text, after entities are parsed
+LABEL_MAX = 32  # what a phone-width inline button shows without cutting
+
+
+def _values(var: Var, loc: Locale) -> list[Any]:
+    """Every value an enum or list variable can take, longest first."""
+    if var.group:
+        ids = [k.partition(".")[2] for k in loc.labels if k.startswith(var.group + ".")]
+        return sorted(ids, key=lambda i: -len(loc.labels[f"{var.group}.{i}"]))
+    return list(var.values)
+
+
+def samples(loc: Locale) -> list[dict[str, Any]]:
+    """Contexts covering every enum value once, all at their longest, and one all-empty."""
+    enums = {n: _values(v, loc) for n, v in VARS.items() if v.kind == "enum"}
+    widest = max(len(vals) for vals in enums.values())
+    out = []
+    for i in range(widest):
+        ctx: dict[str, Any] = {}
+        for name, var in VARS.items():
+            if var.kind == "str":
+                ctx[name] = "W" * var.size
+            elif var.kind == "int":
+                ctx[name] = var.size if i % 2 == 0 else 1
+            elif var.kind == "enum":
+                ctx[name] = enums[name][i % len(enums[name])]
+            elif var.kind == "list":
+                ctx[name] = _values(var, loc)[: var.size]
+            else:
+                ctx[name] = sample_plan()
+        out.append(ctx)
+    empty = dict(out[0])
+    for name, var in VARS.items():
+        if var.optional:
+            empty[name] = [] if var.kind == "list" else ""
+    empty["count"] = 0
+    out.append(empty)
+    return out
+
+
+def check_locale(loc: Locale) -> list[str]:
+    """Problems in one locale's templates and labels."""
+    problems: list[str] = []
+    contexts = samples(loc)
+    for key, templates in loc.templates.items():
+        for n, source in enumerate(loc.sources[key]):
+            used = meta.find_undeclared_variables(loc.env.parse(source))
+            unknown = used - set(VARS)
+            if unknown:
+                problems.append(f"{loc.name}/{key}[{n}]: unknown variables {sorted(unknown)}")
+                continue
+            longest = 0
+            for ctx in contexts:
+                try:
+                    out = templates[n].render(ctx)
+                except (jinja2.TemplateError, ContentError, KeyError, TypeError) as err:
+                    problems.append(f"{loc.name}/{key}[{n}]: does not render: {err}")
+                    break
+                problems.extend(f"{loc.name}/{key}[{n}]: {p}" for p in set(check_markup(out)))
+                longest = max(longest, visible_length(out))
+            if longest > MESSAGE_MAX:
+                problems.append(f"{loc.name}/{key}[{n}]: can reach {longest} > {MESSAGE_MAX} chars")
+            if not source.strip():
+                problems.append(f"{loc.name}/{key}[{n}]: empty text")
+    for key, label in loc.labels.items():
+        if len(label) > LABEL_MAX:
+            problems.append(f"{loc.name}: label {key} is {len(label)} > {LABEL_MAX} characters")
+        data = callback_data("z" * TOKEN_MAX, key.partition(".")[2])
+        if len(data.encode()) > CALLBACK_MAX_BYTES:
+            problems.append(f"{loc.name}: button {key} makes callback data over 64 bytes")
+    try:
+        Analyzer(loc.data)
+    except (LexiconError, KeyError, TypeError) as err:
+        problems.append(f"{loc.name}/data: {err}")
+    return problems
+
+
+def check_flows(loc: Locale) -> list[str]:
+    """Every state says a key that exists; every button has a label."""
+    problems: list[str] = []
+    for flow in FLOWS:
+        for step in flow.steps:
+            where = f"{loc.name}: state {flow.name}.{step.name}"
+            if callable(step.key):
+                keys = list(step.keys) or [f"<{step.name} lists no keys>"]
+            elif step.ask == GOTO:
+                keys = []
+            else:
+                keys = [step.key or f"{flow.name}.{step.name}"]
+            problems.extend(f"{where}: no text {k!r}" for k in keys if k not in loc.templates)
+            options = step.every_option if callable(step.options) else step.options
+            if callable(step.options) and not options:
+                problems.append(f"{where}: callable options without every_option")
+            labels = [f"{step.group}.{o}" for o in options]
+            labels += [f"ui.{x}" for x in (*step.extra, "next", "done", "skip")]
+            problems.extend(f"{where}: no label {k!r}" for k in labels if k not in loc.labels)
+    return problems
+
+
+def check(content: Content) -> list[str]:
+    """All problems in all locales, including keys one locale has and another lacks."""
+    problems: list[str] = []
+    for loc in content.locales.values():
+        problems += check_locale(loc) + check_flows(loc)
+    for a, b in itertools.permutations(content.locales.values(), 2):
+        problems += [f"{b.name}: no text {k!r} (in {a.name})" for k in a.templates.keys() - b.templates.keys()]
+        problems += [f"{b.name}: no label {k!r} (in {a.name})" for k in a.labels.keys() - b.labels.keys()]
+    return problems

@@ -1,0 +1,222 @@
+"""Load content/, compile every template once, render replies with StrictUndefined."""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+from dataclasses import dataclass
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import yaml
+
+from dialogue.replies import Reply
+
+ALLOWED_TAGS = frozenset(
+    {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
+     "blockquote", "tg-spoiler", "span"}
+)  # fmt: skip
+
+
+class ContentError(Exception):
+    """The content folder is broken: unreadable YAML, a bad template, a missing key."""
+
+
+def content_root() -> Path:
+    """Where the words live: $REPAIR_COACH_CONTENT_DIR, the wheel's copy, or the checkout's."""
+    env = os.environ.get("REPAIR_COACH_CONTENT_DIR")
+    if env:
+        return Path(env)
+    here = Path(__file__).resolve().parent
+    shipped = here / "_content"
+    return shipped if shipped.is_dir() else here.parent / "content"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """A reply made concrete: Telegram HTML, plain text, and labelled button rows."""
+
+    html: str
+    text: str
+    buttons: tuple[tuple[tuple[str, str], ...], ...]  # rows of (id, label)
+    edit: bool = False
+    token: str = ""
+
+
+class Locale:
+    """One locale's compiled templates, labels and word lists."""
+
+    def __init__(self, name: str, folder: Path) -> None:
+        self.name = name
+        self.templates: dict[str, list[jinja2.Template]] = {}
+        self.sources: dict[str, list[str]] = {}
+        self.labels: dict[str, str] = {}
+        self.data: dict[str, Any] = {}
+        self.env = jinja2.Environment(
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            loader=jinja2.FunctionLoader(self._source),  # {% include "cards.plan" %}
+        )
+        self.env.filters["label"] = self.label
+        self.env.filters["labels"] = lambda ids, group: [self.label(f"{group}.{i}") for i in ids]
+        for path in sorted(folder.glob("*.yaml")):
+            self._load_texts(path)
+        for path in sorted((folder / "data").glob("*.yaml")):
+            self.data[path.stem] = _read_yaml(path)
+
+    def _source(self, key: str) -> str | None:
+        variants = self.sources.get(key)
+        return variants[0].strip() if variants else None
+
+    def _load_texts(self, path: Path) -> None:
+        raw = _read_yaml(path)
+        if path.stem == "labels":
+            for group, items in raw.items():
+                for key, label in items.items():
+                    self.labels[f"{group}.{key}"] = str(label)
+            return
+        for key, entry in _flatten(path.stem, raw):
+            variants = entry if isinstance(entry, list) else [entry]
+            self.sources[key] = [str(v) for v in variants]
+            try:
+                self.templates[key] = [self.env.from_string(str(v).strip()) for v in variants]
+            except jinja2.TemplateSyntaxError as err:
+                raise ContentError(f"{self.name}/{key}: {err.message} (line {err.lineno})") from err
+
+    def label(self, key: str) -> str:
+        """A button or list label by key; a missing one is an error, never silent."""
+        try:
+            return self.labels[key]
+        except KeyError:
+            raise ContentError(f"{self.name}: no label {key!r}") from None
+
+    def render_text(self, key: str, variables: dict[str, Any], variant: int = 0) -> str:
+        """Render one text's chosen variant to Telegram HTML."""
+        try:
+            options = self.templates[key]
+        except KeyError:
+            raise ContentError(f"{self.name}: no text {key!r}") from None
+        try:
+            return options[variant % len(options)].render(variables).strip()
+        except jinja2.UndefinedError as err:
+            raise ContentError(f"{self.name}/{key}: {err.message}") from err
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh) or {}
+    except yaml.YAMLError as err:
+        raise ContentError(f"{path}: {err}") from err
+
+
+def _flatten(prefix: str, node: Any) -> list[tuple[str, Any]]:
+    """Nested mappings become dotted keys; a string or a list of strings is a text."""
+    if isinstance(node, str | list):
+        return [(prefix, node)]
+    if isinstance(node, dict):
+        if set(node) == {"text"}:
+            return [(prefix, node["text"])]
+        out: list[tuple[str, Any]] = []
+        for key, child in node.items():
+            out.extend(_flatten(f"{prefix}.{key}", child))
+        return out
+    raise ContentError(f"{prefix}: a text must be a string or a list of strings")
+
+
+class Content:
+    """Every locale under one root; renders Replies."""
+
+    def __init__(self, root: Path | None = None, default_locale: str = "en") -> None:
+        self.root = root or content_root()
+        if not self.root.is_dir():
+            raise ContentError(f"no content folder at {self.root}")
+        self.locales = {
+            p.name: Locale(p.name, p) for p in sorted(self.root.iterdir()) if p.is_dir()
+        }
+        if default_locale not in self.locales:
+            raise ContentError(f"no content for the default locale {default_locale!r}")
+        self.default = default_locale
+
+    def locale(self, name: str) -> Locale:
+        """The named locale, or the default one."""
+        return self.locales.get(name) or self.locales[self.default]
+
+    def render(self, reply: Reply, locale: str) -> Rendered:
+        """Render a reply: text through its template, labels from the label table."""
+        loc = self.locale(locale)
+        variables = dict(reply.vars)
+        if "rel" in variables and "them" not in variables:
+            them = variables.get("name") or loc.label(f"them.{variables['rel']}")
+            variables["them"] = them
+            variables["Them"] = them[:1].upper() + them[1:]
+        body = loc.render_text(reply.key, variables, reply.variant)
+        tick = loc.label("ui.tick")
+        buttons = tuple(
+            tuple((b.id, (tick + " " if b.ticked else "") + loc.label(b.label)) for b in row)
+            for row in reply.buttons
+        )
+        return Rendered(body, to_plain(body), buttons, reply.edit, reply.token)
+
+
+class _Plain(HTMLParser):
+    """Telegram HTML to terminal text: tags dropped, links shown, quotes marked."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self.href: list[str | None] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self.href.append(dict(attrs).get("href"))
+        elif tag == "blockquote":
+            self.out.append("\n")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self.href:
+            href = self.href.pop()
+            if href and not href.startswith("tg:"):
+                self.out.append(f" ({href})")
+
+    def handle_data(self, data: str) -> None:
+        self.out.append(data)
+
+
+def to_plain(markup: str) -> str:
+    """Plain text of a Telegram-HTML message."""
+    parser = _Plain()
+    parser.feed(markup)
+    parser.close()
+    text = "".join(parser.out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
+
+
+def check_markup(markup: str) -> list[str]:
+    """Problems Telegram would reject in an HTML message: unknown or unbalanced tags."""
+    problems: list[str] = []
+    stack: list[str] = []
+    for m in re.finditer(r"<(/?)([a-zA-Z-]+)[^>]*>", markup):
+        closing, tag = m.group(1) == "/", m.group(2).lower()
+        if tag not in ALLOWED_TAGS:
+            problems.append(f"tag <{tag}> is not allowed")
+        elif closing:
+            if not stack or stack.pop() != tag:
+                problems.append(f"</{tag}> closes nothing open")
+        else:
+            stack.append(tag)
+    problems.extend(f"<{t}> is never closed" for t in stack)
+    stray = re.sub(r"<[^>]*>", "", markup)
+    if "<" in stray or re.search(r"&(?!(amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)", stray):
+        problems.append("a bare '<' or '&' outside an entity")
+    return problems
+
+
+def visible_length(markup: str) -> int:
+    """Length Telegram counts: after the entities are parsed."""
+    return len(html.unescape(re.sub(r"<[^>]*>", "", markup)))

@@ -1,0 +1,454 @@
+"""handle(session, event, now) -> Turn: one shared transitions Machine per flow, fired per turn.
+
+Exceptions: EngineError (a flow or state that does not exist: a programming error, never
+the user's) derives from RuntimeError; content problems raise content.ContentError.
+"""
+
+from __future__ import annotations
+
+import copy
+import zlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from dialogue.content import Content, to_plain
+from dialogue.events import Command, Event, Press, Start, Text, Unsupported
+from dialogue.flows import FLOWS
+from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
+from dialogue.language import Analysis, Analyzer, normalize
+from dialogue.places import country_of
+from dialogue.replies import Button, Reply, rows
+from dialogue.session import HISTORY_KEPT, Session
+
+MAX_TEXT = 10_000  # longest message the coach takes in; longer ones get a kind note
+CRISIS_COUNTRIES = ("US", "UK", "IE", "CA", "AU")
+
+
+class EngineError(RuntimeError):
+    """The flows are wired wrong: a state or flow that does not exist."""
+
+
+@dataclass(frozen=True, slots=True)
+class Effect:
+    """Something storage must do with the turn: save_plan, follow_up, erase_all."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Turn:
+    """The result of one event: the new session, what to say, what to store."""
+
+    session: Session
+    replies: list[Reply]
+    effects: list[Effect]
+    cues: tuple[str, ...] = ()
+    safety: str | None = None
+    stale: bool = False  # a press on an old keyboard: nothing changed
+
+
+class Ctx:
+    """The model a shared Machine fires on: one user's turn."""
+
+    __slots__ = ("analysis", "effects", "engine", "now", "replies", "safety", "session", "state")
+
+    def __init__(self, engine: Engine, session: Session, now: datetime) -> None:
+        self.engine, self.session, self.now = engine, session, now
+        self.state = session.state.partition(".")[2]
+        self.replies: list[Reply] = []
+        self.effects: list[Effect] = []
+        self.analysis: Analysis | None = None
+        self.safety: str | None = None
+
+    @property
+    def draft(self) -> dict[str, Any]:
+        """The answers of the flow under way."""
+        return self.session.draft
+
+    @property
+    def rel(self) -> str:
+        """baby, toddler, child, teen, partner or other."""
+        return self.session.profile.rel
+
+    def common(self) -> dict[str, Any]:
+        """Variables every template may use."""
+        p = self.session.profile
+        return {"name": p.name, "rel": p.rel, "age": p.age_band}
+
+    def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **extra: Any) -> None:
+        """Add a reply with the common variables."""
+        variant = zlib.crc32(f"{self.session.seed}:{self.session.turn}:{key}".encode())
+        self.replies.append(
+            Reply(key, {**self.common(), **extra}, buttons, variant, token=self.session.token)
+        )
+
+    def analyzer(self) -> Analyzer:
+        """The language analyzer of the user's locale."""
+        return self.engine.analyzer(self.session.locale)
+
+
+class Engine:
+    """The coach: shared flows and content, no I/O, no clock of its own."""
+
+    def __init__(self, content: Content, default_country: str = "US") -> None:
+        self.content = content
+        self.flows: dict[str, Flow] = {f.name: f for f in FLOWS}
+        self.default_country = default_country
+        self._analyzers: dict[str, Analyzer] = {}
+
+    def analyzer(self, locale: str) -> Analyzer:
+        """The analyzer of a locale, built once."""
+        loc = self.content.locale(locale)
+        if loc.name not in self._analyzers:
+            self._analyzers[loc.name] = Analyzer(loc.data)
+        return self._analyzers[loc.name]
+
+    def new_session(self, user_id: str, locale: str = "en", seed: int | None = None) -> Session:
+        """A fresh session with a reproducible seed."""
+        return Session(user_id, locale=locale, seed=zlib.crc32(user_id.encode()) if seed is None else seed)
+
+    # -- the turn ---------------------------------------------------------------------------
+
+    def handle(self, session: Session, event: Event, now: datetime) -> Turn:
+        """Apply one event to a copy of the session and say what follows."""
+        if isinstance(event, Press) and event.token is not None and event.token != session.token:
+            ctx = Ctx(self, session, now)
+            ctx.say("common.stale")
+            return Turn(session, ctx.replies, [], stale=True)
+        session = copy.deepcopy(session)
+        session.turn += 1
+        ctx = Ctx(self, session, now)
+        if isinstance(event, Text):
+            if len(event.text) > MAX_TEXT:
+                ctx.say("common.too_long", limit=MAX_TEXT)
+                self.prompt(ctx)
+                return self._turn(ctx)
+            ctx.analysis = ctx.analyzer().analyze(event.text)
+            if ctx.analysis.crisis:
+                self.enter_safety(ctx, ctx.analysis.crisis[0])
+                return self._turn(ctx)
+        if session.state == "start.new" and not isinstance(event, Command):
+            self.jump(ctx, "onboarding.welcome")
+        elif isinstance(event, Start):
+            self.on_start(ctx, event)
+        elif isinstance(event, Command):
+            self.on_command(ctx, event)
+        elif isinstance(event, Unsupported):
+            ctx.say("common.unsupported")
+            self.prompt(ctx)
+        else:
+            self.on_answer(ctx, event)
+        return self._turn(ctx)
+
+    def current(self, session: Session, now: datetime) -> list[Reply]:
+        """What the coach is asking right now, to show again after a restart (changes nothing)."""
+        if session.state == "start.new":
+            return []
+        ctx = Ctx(self, copy.deepcopy(session), now)
+        self.prompt(ctx)
+        return ctx.replies
+
+    def _turn(self, ctx: Ctx) -> Turn:
+        a = ctx.analysis
+        return Turn(ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety)
+
+    # -- moving between states ----------------------------------------------------------------
+
+    def step(self, state: str) -> tuple[Flow, Step]:
+        """The flow and step of a "<flow>.<state>" name."""
+        flow_name, _, name = state.partition(".")
+        try:
+            flow = self.flows[flow_name]
+            return flow, flow.by_name[name]
+        except KeyError:
+            raise EngineError(f"no state {state!r}") from None
+
+    def jump(self, ctx: Ctx, target: str) -> None:
+        """Enter a state directly (a flow's start, a goto, /back): say its prompt."""
+        s = ctx.session
+        if target.partition(".")[0] != s.flow:
+            s.history.clear()
+        s.state = target
+        ctx.state = target.partition(".")[2]
+        self.arrive(ctx)
+
+    def return_to(self, ctx: Ctx, target: str) -> None:
+        """Go back to a state already entered once: ask its question again, no entry effects."""
+        _, step = self.step(target)
+        if step.ask == GOTO:
+            self.jump(ctx, target)
+            return
+        if target.partition(".")[0] != ctx.session.flow:
+            ctx.session.history.clear()
+        ctx.session.state = target
+        ctx.state = target.partition(".")[2]
+        self.prompt(ctx)
+
+    def fire(self, ctx: Ctx, trigger: str) -> bool:
+        """Fire a trigger on the current flow's shared machine; enter the new state."""
+        flow = self.flows[ctx.session.flow]
+        before = ctx.state
+        event = flow.machine.events.get(trigger)
+        if event is None or not event.trigger(ctx):
+            return False
+        s = ctx.session
+        s.history = [*s.history, before][-HISTORY_KEPT:]
+        s.state = f"{flow.name}.{ctx.state}"
+        self.arrive(ctx)
+        return True
+
+    def arrive(self, ctx: Ctx) -> None:
+        """Run the state's entry effects, then say its prompt (or go on, for a goto)."""
+        flow, step = self.step(ctx.session.state)
+        if step.enter:
+            step.enter(ctx)
+        if ctx.session.state != f"{flow.name}.{step.name}":
+            return  # the entry moved on by itself
+        if step.ask == GOTO:
+            key = self.key(flow, step, ctx)
+            if key in self.content.locale(ctx.session.locale).templates:
+                ctx.say(key, **(step.vars(ctx) if step.vars else {}))
+            target = step.goto(ctx) if callable(step.goto) else step.goto
+            self.jump(ctx, target)
+            return
+        self.prompt(ctx)
+
+    def key(self, flow: Flow, step: Step, ctx: Ctx) -> str:
+        """The content key a state says."""
+        if callable(step.key):
+            return step.key(ctx)
+        return step.key or f"{flow.name}.{step.name}"
+
+    def options(self, step: Step, ctx: Ctx) -> list[str]:
+        """The option ids a state offers now."""
+        return step.options(ctx) if callable(step.options) else list(step.options)
+
+    def prompt(self, ctx: Ctx, edit: bool = False) -> None:
+        """Say the current state's prompt with its buttons."""
+        flow, step = self.step(ctx.session.state)
+        picked = set(self._picked(step, ctx)) if step.ask == MULTI else set()
+        buttons = [Button(o, f"{step.group}.{o}", o in picked) for o in self.options(step, ctx)]
+        laid = rows(buttons, step.columns) if buttons else ()
+        tail = [Button(x, f"ui.{x}") for x in self._tail(step)]
+        if tail:
+            laid = (*laid, tuple(tail))
+        extra = step.vars(ctx) if step.vars else {}
+        ctx.say(self.key(flow, step, ctx), laid, **extra)
+        if edit:
+            ctx.replies[-1] = _as_edit(ctx.replies[-1])
+
+    def _tail(self, step: Step) -> tuple[str, ...]:
+        tail = step.extra
+        if step.ask == INFO and not step.options:
+            tail = ("next", *tail)
+        elif step.ask == MULTI:
+            tail = ("done", *tail)
+        elif step.ask == TEXT and step.skip:
+            tail = ("skip", *tail)
+        return tail
+
+    def _picked(self, step: Step, ctx: Ctx) -> list[str]:
+        return list(ctx.draft.get(step.save.partition(".")[2], []))
+
+    # -- answers ------------------------------------------------------------------------------
+
+    def on_answer(self, ctx: Ctx, event: Text | Press) -> None:
+        """Answer the current state's question with a press or a text."""
+        flow, step = self.step(ctx.session.state)
+        if isinstance(event, Text) and step.ask != TEXT:
+            event = self._tail_by_label(ctx, step, event)
+        if isinstance(event, Press) and event.button in self._tail(step):
+            if event.button in ("done", "next", "skip"):
+                self._done(ctx, step) if event.button == "done" else self.fire(ctx, event.button)
+            else:
+                self.fire(ctx, event.button)
+            return
+        if step.ask == TEXT:
+            self._text_answer(ctx, step, event)
+            return
+        choice = self._choice(ctx, step, event)
+        if choice is None:
+            if step.ask == MULTI and isinstance(event, Text) and self._multi_text(ctx, step, event):
+                return
+            ctx.say("common.nudge_buttons" if isinstance(event, Text) else "common.stale")
+            self.prompt(ctx)
+            return
+        if step.ask == MULTI:
+            self._toggle(ctx, step, choice)
+            self.prompt(ctx, edit=isinstance(event, Press))
+            return
+        if step.save:
+            self.store(ctx, step.save, step.convert(choice) if step.convert else choice)
+        if not self.fire(ctx, choice if choice in flow.triggers(step.name) else "answer"):
+            self.prompt(ctx)
+
+    def _tail_by_label(self, ctx: Ctx, step: Step, event: Text) -> Text | Press:
+        """A typed "Next" or "Done" works like the button."""
+        labels = self.content.locale(ctx.session.locale).labels
+        wanted = normalize(event.text).strip()
+        for b in self._tail(step):
+            if wanted in (b, normalize(labels.get(f"ui.{b}", "")).strip()):
+                return Press(b)
+        return event
+
+    def _text_answer(self, ctx: Ctx, step: Step, event: Text | Press) -> None:
+        if isinstance(event, Press):
+            ctx.say("common.stale")
+            self.prompt(ctx)
+            return
+        text = event.text.strip()
+        if not text:
+            ctx.say("common.nudge_text")
+            self.prompt(ctx)
+            return
+        if len(text) > step.max_len:
+            ctx.say("common.too_long", limit=step.max_len)
+            self.prompt(ctx)
+            return
+        value: Any = step.parse(text, ctx) if step.parse else text
+        if value is None:
+            flow, _ = self.step(ctx.session.state)
+            ctx.say(f"{self.key(flow, step, ctx)}_invalid")
+            return
+        if step.save:
+            self.store(ctx, step.save, value)
+        self.fire(ctx, "answer")
+
+    def _choice(self, ctx: Ctx, step: Step, event: Text | Press) -> str | None:
+        opts = self.options(step, ctx)
+        if isinstance(event, Press):
+            return event.button if event.button in opts else None
+        wanted = normalize(event.text).strip()
+        if step.ask == SCALE and wanted.isdigit():
+            return wanted if wanted in opts else None
+        labels = self.content.locale(ctx.session.locale).labels
+        for o in opts:
+            if wanted in (o, normalize(labels.get(f"{step.group}.{o}", "")).strip()):
+                return o
+        return None
+
+    def _multi_text(self, ctx: Ctx, step: Step, event: Text) -> bool:
+        """In a multi-select, tick the options the user named in their own words."""
+        found = ctx.analyzer().emotions(event.text) if step.group == "emotion" else ()
+        opts = self.options(step, ctx)
+        new = [e for e in found if e in opts and e not in self._picked(step, ctx)]
+        if not new:
+            return False
+        for e in new:
+            self._toggle(ctx, step, e)
+        ctx.say("common.ticked", emotions=new)
+        self.prompt(ctx)
+        return True
+
+    def _toggle(self, ctx: Ctx, step: Step, choice: str) -> None:
+        key = step.save.partition(".")[2]
+        picked = list(ctx.draft.get(key, []))
+        picked.remove(choice) if choice in picked else picked.append(choice)
+        ctx.draft[key] = picked
+
+    def _done(self, ctx: Ctx, step: Step) -> None:
+        if len(self._picked(step, ctx)) < step.min_picks:
+            ctx.say("common.pick_one")
+            self.prompt(ctx)
+            return
+        self.fire(ctx, "answer")
+
+    def store(self, ctx: Ctx, path: str, value: Any) -> None:
+        """Keep an answer: "draft.<key>" or "profile.<field>"."""
+        where, _, name = path.partition(".")
+        if where == "profile":
+            setattr(ctx.session.profile, name, value)
+        else:
+            ctx.draft[name] = value
+
+    # -- commands -----------------------------------------------------------------------------
+
+    def on_start(self, ctx: Ctx, event: Start) -> None:
+        """Greet: onboarding for a newcomer, the menu (or a deep link) for a returning user."""
+        s = ctx.session
+        if not s.profile.onboarded:
+            self.jump(ctx, "onboarding.welcome")
+            return
+        ctx.say("menu.welcome_back")
+        self.jump(ctx, "menu.to_new" if event.payload == "new" else "menu.home")
+
+    def on_command(self, ctx: Ctx, event: Command) -> None:
+        """Slash commands work from every state."""
+        s = ctx.session
+        name = event.name
+        if s.state == "start.new" and name not in ("sos", "privacy", "help", "delete"):
+            self.jump(ctx, "onboarding.welcome")
+            return
+        if name == "back":
+            self.back(ctx)
+        elif name == "cancel":
+            self.cancel(ctx)
+        elif name in COMMAND_STATES:
+            if name == "sos" and s.flow != "safety":
+                s.paused = s.state
+            self.jump(ctx, COMMAND_STATES[name])
+        else:
+            ctx.say("common.unknown_command")
+            self.prompt(ctx) if s.state != "start.new" else None
+
+    def back(self, ctx: Ctx) -> None:
+        """Go back one step in the flow under way."""
+        s = ctx.session
+        if not s.history:
+            ctx.say("common.no_back")
+            self.prompt(ctx)
+            return
+        previous = s.history[-1]
+        s.history = s.history[:-1]
+        ctx.say("common.going_back")
+        self.return_to(ctx, f"{s.flow}.{previous}")
+
+    def cancel(self, ctx: Ctx) -> None:
+        """Leave the flow under way; nothing of its draft is kept."""
+        s = ctx.session
+        if s.flow == "safety":
+            s.paused = ""
+        s.draft = {}
+        ctx.say("common.cancelled")
+        self.jump(ctx, "menu.home")
+
+    # -- safety -------------------------------------------------------------------------------
+
+    def enter_safety(self, ctx: Ctx, kind: str) -> None:
+        """Stop coaching: care, crisis lines, and "are you safe right now?"."""
+        s = ctx.session
+        if s.flow != "safety":
+            s.paused = s.state if s.state != "start.new" else "onboarding.welcome"
+        if kind == "abuse" and s.profile.relationship in ("partner", "other", ""):
+            s.hold = "abuse"
+        s.alert = kind
+        ctx.safety = kind
+        ctx.say(f"safety.care.{kind}")
+        ctx.say(f"safety.lines.{self.country(s)}", kind=kind)
+        self.jump(ctx, "safety.check")
+
+    def country(self, s: Session) -> str:
+        """The country whose crisis lines to give."""
+        code = s.profile.country or country_of(s.profile.tz) or self.default_country
+        code = {"GB": "UK"}.get(code, code)
+        return code if code in CRISIS_COUNTRIES else "INTL"
+
+
+def _as_edit(reply: Reply) -> Reply:
+    return Reply(reply.key, reply.vars, reply.buttons, reply.variant, True, reply.token)
+
+
+COMMAND_STATES = {
+    "new": "menu.to_new",
+    "menu": "menu.home",
+    "help": "menu.help",
+    "privacy": "menu.privacy",
+    "sos": "safety.sos",
+    "space": "space.intro",
+    "plans": "menu.plans",
+    "delete": "menu.delete",
+}
+
+__all__ = ["Ctx", "Effect", "Engine", "EngineError", "Turn", "to_plain"]

@@ -1,0 +1,83 @@
+"""The building blocks of a flow: steps (what each state asks) and the transition table."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from transitions import EventData, Machine
+
+if TYPE_CHECKING:
+    from dialogue.engine import Ctx
+
+TEXT, CHOICE, MULTI, SCALE, INFO, GOTO = "text", "choice", "multi", "scale", "info", "goto"
+
+Options = tuple[str, ...] | Callable[["Ctx"], list[str]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """What one state asks for, how it is answered, and where the answer is kept."""
+
+    name: str
+    ask: str
+    options: Options = ()
+    group: str = ""  # label group of the options: label key "<group>.<id>"
+    save: str = ""  # "draft.<key>" or "profile.<field>"
+    skip: bool = False  # a text step that may be skipped
+    columns: int = 2
+    min_picks: int = 0  # multi: how many must be ticked before "done"
+    max_len: int = 10_000  # text: longer answers are asked again, shorter
+    parse: Callable[[str, Ctx], Any] | None = None  # text -> value, None: not understood
+    convert: Callable[[str], Any] | None = None  # choice id -> stored value
+    key: str | Callable[[Ctx], str] = ""  # content key; default "<flow>.<name>"
+    vars: Callable[[Ctx], dict[str, Any]] | None = None
+    enter: Callable[[Ctx], None] | None = None  # effects of arriving here
+    goto: str | Callable[[Ctx], str] = ""  # GOTO: the "<flow>.<state>" to go on to
+    extra: tuple[str, ...] = ()  # more buttons (label group "ui") under the options
+    keys: tuple[str, ...] = ()  # every key a callable `key` can give (for the content check)
+    every_option: tuple[str, ...] = ()  # every id callable `options` can give (content check)
+
+
+@dataclass
+class Flow:
+    """A flow: its steps and its transition table, and one shared Machine built from them."""
+
+    name: str
+    steps: list[Step]
+    transitions: list[dict[str, Any]]
+    first: str = ""
+    machine: Machine = field(init=False, repr=False)
+    by_name: dict[str, Step] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.by_name = {s.name: s for s in self.steps}
+        self.first = self.first or self.steps[0].name
+        self.machine = Machine(
+            model=None,
+            states=[s.name for s in self.steps],
+            transitions=self.transitions,
+            initial=self.first,
+            auto_transitions=False,
+            send_event=True,
+            ignore_invalid_triggers=True,
+        )
+
+    def triggers(self, state: str) -> set[str]:
+        """The triggers that leave a state."""
+        return set(self.machine.get_triggers(state))
+
+
+def guard(check: Callable[[Ctx], bool]) -> Callable[[EventData], bool]:
+    """Adapt a check on the turn's context into a transitions condition."""
+    return lambda event: check(event.model)
+
+
+def say(key: str, **fixed: Any) -> Callable[[EventData], None]:
+    """A transition callback that adds one reply before the next state's prompt."""
+
+    def _say(event: EventData) -> None:
+        event.model.say(key, **fixed)
+
+    return _say

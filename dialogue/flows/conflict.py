@@ -1,0 +1,305 @@
+"""Work through a conflict: from what a camera saw to a repair plan card."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from dialogue.content import to_plain
+from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step, guard, say
+from dialogue.language.analyzer import HARSH_CUES
+from dialogue.replies import TEXT_MAX, excerpt
+
+if TYPE_CHECKING:
+    from transitions import EventData
+
+    from dialogue.engine import Ctx
+
+BODY = ("chest", "heart", "stomach", "face", "jaw", "shoulders", "throat", "heavy", "shaky",
+        "tears", "restless", "numb_body", "nothing")  # fmt: skip
+EMOTIONS = ("anger", "frustration", "sadness", "hurt", "loneliness", "fear", "anxiety", "guilt",
+            "shame", "disgust", "numb", "joy", "excitement")  # fmt: skip
+MOVES = {
+    "baby": ("space_greet", "soothe_voice", "eye_contact", "follow_lead", "hold"),
+    "toddler": ("space_greet", "soothe_voice", "name_feeling", "play", "hold", "own_part"),
+    "child": ("space_greet", "own_part", "apologise", "ask_curious", "play", "hold"),
+    "teen": ("space_greet", "own_part", "apologise", "ask_curious", "humour"),
+    "partner": ("space_greet", "own_part", "apologise", "ask_curious", "humour", "touch",
+                "named_break"),
+    "other": ("space_greet", "own_part", "apologise", "ask_curious", "appreciate"),
+}  # fmt: skip
+DRAFT_GROUP = {"baby": "little", "toddler": "little"}
+SPACE_FEEL = ("wait_ok", "anxious", "rejected", "angry", "relieved")
+WHEN = ("now", "later", "tonight", "tomorrow", "ready", "own")
+FOLLOW_UP_HOURS = {"now": 2, "later": 5, "tonight": 12, "tomorrow": 26, "ready": 24, "own": 24}
+CALM_EXERCISES = 3
+HIGH_INTENSITY = 7
+JUDGING = frozenset({"evaluation", "contempt", "criticism"})
+
+
+def _cues(ctx: Ctx, key: str) -> set[str]:
+    return set(ctx.analyzer().cues(ctx.draft.get(key, "")))
+
+
+def _judgmental(ctx: Ctx) -> bool:
+    return bool(_cues(ctx, "what_happened") & JUDGING) and not ctx.draft.get("camera_asked")
+
+
+def _emotion_options(ctx: Ctx) -> list[str]:
+    """Emotions, those spotted in the user's own words first."""
+    words = " ".join(ctx.draft.get(k, "") for k in ("what_happened", "camera", "my_part"))
+    spotted = [e for e in ctx.analyzer().emotions(words) if e in EMOTIONS]
+    return [*spotted, *(e for e in EMOTIONS if e not in spotted)]
+
+
+def _move_options(ctx: Ctx) -> list[str]:
+    return list(MOVES.get(ctx.rel, MOVES["other"]))
+
+
+def _accept_vars(ctx: Ctx) -> dict[str, Any]:
+    emotions = ctx.draft.get("emotions", [])
+    i = min(ctx.draft.get("accept_i", 0), len(emotions) - 1)
+    emotion = emotions[i]
+    family = ctx.analyzer().emotion_family.get(emotion, "core")
+    return {"emotion": emotion, "family": family, "index": i + 1, "count": len(emotions)}
+
+
+def _accept_key(ctx: Ctx) -> str:
+    return f"accept.{_accept_vars(ctx)['emotion']}"
+
+
+def _more_emotions(ctx: Ctx) -> bool:
+    return ctx.draft.get("accept_i", 0) + 1 < len(ctx.draft.get("emotions", []))
+
+
+def _has_emotions(ctx: Ctx) -> bool:
+    return bool(ctx.draft.get("emotions"))
+
+
+def _high(ctx: Ctx) -> bool:
+    return int(ctx.draft.get("intensity", 0)) >= HIGH_INTENSITY
+
+
+def _draft_vars(ctx: Ctx) -> dict[str, Any]:
+    """What the drafted opening lines are filled in with: the user's feeling and own words."""
+    emotions = ctx.draft.get("emotions", [])
+    voice = ctx.engine.content.locale(ctx.session.locale).data.get("voice", {})
+    return {
+        "feeling": emotions[0] if emotions else "",
+        "my_part": _second_person(ctx.draft.get("my_part", ""), voice, ctx.session.profile.name),
+        "group": DRAFT_GROUP.get(ctx.rel, ctx.rel),
+        "intensity": int(ctx.draft.get("intensity", 0)),
+    }
+
+
+def _second_person(text: str, voice: dict[str, Any], name: str) -> str:
+    """'I yelled at him' -> 'yelled at you': the user's words, said to the other person."""
+    text = " ".join(text.split()).rstrip(".!?…")
+    lead = next((p for p in voice.get("first_person", []) if text.lower().startswith(p)), None)
+    if lead is None or len(text) > 90:
+        return ""
+    text = text[len(lead) :]
+    swaps = {**voice.get("to_you", {}), **({name.lower(): "you"} if name else {})}
+    if swaps:
+        pattern = re.compile(r"\b(" + "|".join(map(re.escape, swaps)) + r")\b", re.I)
+        text = pattern.sub(lambda m: swaps[m.group(0).lower()], text)
+    return excerpt(text, 90)
+
+
+def _render_plain(ctx: Ctx, key: str, variables: dict[str, Any]) -> str:
+    loc = ctx.engine.content.locale(ctx.session.locale)
+    return to_plain(loc.render_text(key, {**ctx.common(), **_them(ctx), **variables}))
+
+
+def _them(ctx: Ctx) -> dict[str, Any]:
+    loc = ctx.engine.content.locale(ctx.session.locale)
+    them = ctx.session.profile.name or loc.label(f"them.{ctx.rel}")
+    return {"them": them, "Them": them[:1].upper() + them[1:]}
+
+
+def _use_draft(event: EventData) -> None:
+    ctx: Ctx = event.model
+    v = _draft_vars(ctx)
+    ctx.draft["line"] = _render_plain(ctx, f"drafts.{v['group']}.{ctx.draft['opening']}", v)
+
+
+def _harsh(ctx: Ctx) -> bool:
+    return bool(_cues(ctx, "line") & HARSH_CUES)
+
+
+def _prepare_feedback(event: EventData) -> None:
+    ctx: Ctx = event.model
+    v = _draft_vars(ctx)
+    ctx.draft["soft"] = _render_plain(ctx, f"drafts.soft.{v['group']}", v)
+
+
+def _feedback_vars(ctx: Ctx) -> dict[str, Any]:
+    cues = [c for c in ctx.analyzer().cues(ctx.draft.get("line", "")) if c in HARSH_CUES]
+    return {"line": excerpt(ctx.draft.get("line", "")), "cues": cues,
+            "soft": excerpt(ctx.draft.get("soft", ""))}  # fmt: skip
+
+
+def _line_good(event: EventData) -> None:
+    ctx: Ctx = event.model
+    good = [c for c in ctx.analyzer().cues(ctx.draft.get("line", "")) if c not in HARSH_CUES]
+    ctx.say("conflict.line_good", cues=good)
+
+
+def _use_soft(event: EventData) -> None:
+    event.model.draft["line"] = event.model.draft.get("soft", "")
+
+
+def _mark(key: str, value: Any = True) -> Any:
+    def _set(event: EventData) -> None:
+        event.model.draft[key] = value
+
+    return _set
+
+
+def _count(key: str) -> Any:
+    def _inc(event: EventData) -> None:
+        event.model.draft[key] = event.model.draft.get(key, 0) + 1
+
+    return _inc
+
+
+def _owned(event: EventData) -> None:
+    ctx: Ctx = event.model
+    if "ownership" in _cues(ctx, "my_part") or "apology" in _cues(ctx, "my_part"):
+        ctx.say("conflict.owned")
+
+
+def make_plan(ctx: Ctx) -> dict[str, Any]:
+    """The plan card's fields, from the draft."""
+    d = ctx.draft
+    when = d.get("when", "ready")
+    return {
+        "id": uuid.UUID(int=ctx.session.seed << 64 | ctx.session.turn).hex[:12],
+        "created": ctx.now.isoformat(timespec="minutes"),
+        "follow_up_at": (ctx.now + timedelta(hours=FOLLOW_UP_HOURS[when])).isoformat(
+            timespec="minutes"
+        ),
+        "rel": ctx.rel,
+        "them": _them(ctx)["them"],
+        "what_happened": excerpt(d.get("camera") or d.get("what_happened", ""), TEXT_MAX),
+        "emotions": list(d.get("emotions", [])),
+        "body": list(d.get("body", [])),
+        "intensity": int(d.get("intensity", 0)),
+        "space": d.get("space", "no"),
+        "moves": list(d.get("moves", [])),
+        "line": excerpt(d.get("line", ""), TEXT_MAX),
+        "when": when,
+        "when_text": excerpt(d.get("when_text", ""), 200),
+    }
+
+
+def sample_plan() -> dict[str, Any]:
+    """The longest plan card the engine can make, for the content check."""
+    return {
+        "id": "0" * 12, "created": "2026-01-01T20:00+00:00", "follow_up_at": "2026-01-02T20:00",
+        "rel": "partner", "them": "x" * 40, "what_happened": "x" * TEXT_MAX,
+        "emotions": list(EMOTIONS), "body": list(BODY), "intensity": 10, "space": "yes",
+        "moves": list(MOVES["partner"]), "line": "x" * TEXT_MAX, "when": "own",
+        "when_text": "x" * 200,
+    }  # fmt: skip
+
+
+def _save_plan(ctx: Ctx) -> None:
+    from dialogue.engine import Effect
+    from dialogue.session import PLANS_KEPT
+
+    plan = make_plan(ctx)
+    ctx.session.plans = [*ctx.session.plans, plan][-PLANS_KEPT:]
+    ctx.effects.append(Effect("save_plan", plan))
+    ctx.effects.append(Effect("follow_up", {"plan": plan["id"], "at": plan["follow_up_at"]}))
+    ctx.session.draft = {}
+
+
+def _plan_vars(ctx: Ctx) -> dict[str, Any]:
+    return {"plan": ctx.session.plans[-1]}
+
+
+def _line_vars(ctx: Ctx) -> dict[str, Any]:
+    return _draft_vars(ctx)
+
+
+STEPS = [
+    Step("what_happened", TEXT, save="draft.what_happened"),
+    Step("camera", TEXT, skip=True, save="draft.camera",
+         vars=lambda c: {"what_happened": excerpt(c.draft.get("what_happened", ""), 120)}),
+    Step("their_side", TEXT, skip=True, save="draft.their_side"),
+    Step("my_part", TEXT, skip=True, save="draft.my_part"),
+    Step("body", MULTI, BODY, group="body", save="draft.body"),
+    Step("emotions", MULTI, _emotion_options, group="emotion", save="draft.emotions",
+         every_option=EMOTIONS),
+    Step("accept", INFO, key=_accept_key, vars=_accept_vars,
+         keys=tuple(f"accept.{e}" for e in EMOTIONS)),
+    Step("intensity", SCALE, tuple(str(i) for i in range(11)), group="scale",
+         save="draft.intensity", convert=int, columns=6),
+    Step("calm", CHOICE, ("done", "again"), group="calm", columns=1,
+         vars=lambda c: {"index": c.draft.get("calm_n", 0) % CALM_EXERCISES}),
+    Step("space", CHOICE, ("yes", "no", "unsure"), group="space", save="draft.space",
+         columns=1),
+    Step("space_feel", CHOICE, SPACE_FEEL, group="space_feel", save="draft.space_feel", columns=1),
+    Step("space_reflect", INFO, key=lambda c: f"conflict.space_reflect.{c.draft['space_feel']}",
+         keys=tuple(f"conflict.space_reflect.{f}" for f in SPACE_FEEL)),
+    Step("moves", MULTI, _move_options, group="move", save="draft.moves", min_picks=1,
+         columns=1, every_option=tuple(dict.fromkeys(m for ms in MOVES.values() for m in ms))),
+    Step("opening", CHOICE, ("d1", "d2", "d3", "own"), group="opening", save="draft.opening",
+         vars=_line_vars, columns=3),
+    Step("own_line", TEXT, save="draft.line", max_len=1000),
+    Step("line_feedback", CHOICE, ("use_soft", "keep", "retry"), group="feedback",
+         vars=_feedback_vars, columns=1),
+    Step("when", CHOICE, WHEN, group="when", save="draft.when", columns=2),
+    Step("when_own", TEXT, save="draft.when_text", max_len=200),
+    Step("plan", CHOICE, ("menu", "space"), group="after_plan", enter=_save_plan,
+         vars=_plan_vars, columns=1),
+    Step("to_menu", GOTO, goto="menu.home"),
+    Step("to_space", GOTO, goto="space.intro"),
+]  # fmt: skip
+
+TRANSITIONS = [
+    {"trigger": "answer", "source": "what_happened", "dest": "camera",
+     "conditions": guard(_judgmental), "before": _mark("camera_asked")},
+    {"trigger": "answer", "source": "what_happened", "dest": "their_side"},
+    {"trigger": "answer", "source": "camera", "dest": "their_side", "after": say("conflict.thanks")},
+    {"trigger": "skip", "source": "camera", "dest": "their_side"},
+    {"trigger": "answer", "source": "their_side", "dest": "my_part"},
+    {"trigger": "skip", "source": "their_side", "dest": "my_part"},
+    {"trigger": "answer", "source": "my_part", "dest": "body", "before": _owned},
+    {"trigger": "skip", "source": "my_part", "dest": "body"},
+    {"trigger": "answer", "source": "body", "dest": "emotions"},
+    {"trigger": "answer", "source": "emotions", "dest": "accept",
+     "conditions": guard(_has_emotions), "before": _mark("accept_i", 0)},
+    {"trigger": "answer", "source": "emotions", "dest": "intensity",
+     "after": say("conflict.no_emotions")},
+    {"trigger": "next", "source": "accept", "dest": "accept",
+     "conditions": guard(_more_emotions), "before": _count("accept_i")},
+    {"trigger": "next", "source": "accept", "dest": "intensity"},
+    {"trigger": "answer", "source": "intensity", "dest": "calm", "conditions": guard(_high)},
+    {"trigger": "answer", "source": "intensity", "dest": "space"},
+    {"trigger": "again", "source": "calm", "dest": "calm", "before": _count("calm_n")},
+    {"trigger": "done", "source": "calm", "dest": "space"},
+    {"trigger": "no", "source": "space", "dest": "moves"},
+    {"trigger": "answer", "source": "space", "dest": "space_feel"},
+    {"trigger": "answer", "source": "space_feel", "dest": "space_reflect"},
+    {"trigger": "next", "source": "space_reflect", "dest": "moves"},
+    {"trigger": "answer", "source": "moves", "dest": "opening"},
+    {"trigger": "own", "source": "opening", "dest": "own_line"},
+    {"trigger": "answer", "source": "opening", "dest": "when", "before": _use_draft},
+    {"trigger": "answer", "source": "own_line", "dest": "line_feedback",
+     "conditions": guard(_harsh), "before": _prepare_feedback},
+    {"trigger": "answer", "source": "own_line", "dest": "when", "after": _line_good},
+    {"trigger": "use_soft", "source": "line_feedback", "dest": "when", "before": _use_soft},
+    {"trigger": "keep", "source": "line_feedback", "dest": "when"},
+    {"trigger": "retry", "source": "line_feedback", "dest": "own_line"},
+    {"trigger": "own", "source": "when", "dest": "when_own"},
+    {"trigger": "answer", "source": "when", "dest": "plan"},
+    {"trigger": "answer", "source": "when_own", "dest": "plan"},
+    {"trigger": "menu", "source": "plan", "dest": "to_menu"},
+    {"trigger": "space", "source": "plan", "dest": "to_space"},
+]  # fmt: skip
+
+FLOW = Flow("conflict", STEPS, TRANSITIONS, first="what_happened")

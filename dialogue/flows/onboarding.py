@@ -1,0 +1,69 @@
+"""First contact: what this is, who it is about, daily reflections and the user's time zone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from dialogue.flows.base import CHOICE, GOTO, INFO, TEXT, Flow, Step
+from dialogue.places import local_clock, parse_time, parse_zone
+
+if TYPE_CHECKING:
+    from dialogue.engine import Ctx
+
+TIMES = {"t0800": "08:00", "t1230": "12:30", "t2000": "20:00", "t2130": "21:30"}
+NAME_MAX = 40
+
+
+def _zone(text: str, ctx: Ctx) -> str | None:
+    aliases = ctx.engine.content.locale(ctx.session.locale).data.get("places", {})
+    return parse_zone(text, ctx.now, aliases)
+
+
+def _zone_vars(ctx: Ctx) -> dict[str, Any]:
+    tz = ctx.session.profile.tz
+    return {"tz": tz, "local_now": local_clock(tz, ctx.now)}
+
+
+def _done(ctx: Ctx) -> None:
+    ctx.session.profile.onboarded = True
+
+
+def _time_vars(ctx: Ctx) -> dict[str, Any]:
+    return {"time": ctx.session.profile.reflect_time}
+
+
+STEPS = [
+    Step("welcome", INFO),
+    Step("relationship", CHOICE, ("child", "partner", "other"), group="relationship",
+         save="profile.relationship", columns=1),
+    Step("age", CHOICE, ("baby", "toddler", "child", "teen"), group="age",
+         save="profile.age_band", columns=2),
+    Step("name", TEXT, skip=True, save="profile.name", max_len=NAME_MAX),
+    Step("reflections", CHOICE, ("yes", "no"), group="yesno", save="profile.reflections",
+         convert=lambda c: c == "yes"),
+    Step("time", CHOICE, (*TIMES, "own"), group="time", save="profile.reflect_time",
+         convert=lambda c: TIMES.get(c, "")),
+    Step("time_own", TEXT, save="profile.reflect_time", parse=lambda t, _: parse_time(t)),
+    Step("tz", TEXT, save="profile.tz", parse=_zone, vars=_time_vars),
+    Step("tz_confirm", CHOICE, ("yes", "no"), group="yesno", vars=_zone_vars),
+    Step("done", GOTO, enter=_done, goto="menu.home"),
+]  # fmt: skip
+
+TRANSITIONS = [
+    {"trigger": "next", "source": "welcome", "dest": "relationship"},
+    {"trigger": "child", "source": "relationship", "dest": "age"},
+    {"trigger": "answer", "source": "relationship", "dest": "name"},
+    {"trigger": "answer", "source": "age", "dest": "name"},
+    {"trigger": "answer", "source": "name", "dest": "reflections"},
+    {"trigger": "skip", "source": "name", "dest": "reflections"},
+    {"trigger": "yes", "source": "reflections", "dest": "time"},
+    {"trigger": "no", "source": "reflections", "dest": "tz"},
+    {"trigger": "own", "source": "time", "dest": "time_own"},
+    {"trigger": "answer", "source": "time", "dest": "tz"},
+    {"trigger": "answer", "source": "time_own", "dest": "tz"},
+    {"trigger": "answer", "source": "tz", "dest": "tz_confirm"},
+    {"trigger": "yes", "source": "tz_confirm", "dest": "done"},
+    {"trigger": "no", "source": "tz_confirm", "dest": "tz"},
+]
+
+FLOW = Flow("onboarding", STEPS, TRANSITIONS)

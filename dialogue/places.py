@@ -1,0 +1,111 @@
+"""Times and time zones from what people type: "20:30", "8pm", "Berlin", "New York", "14:05"."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from functools import cache
+from importlib import resources
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+_TIME = re.compile(r"^\s*(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|a\.m\.|pm|p\.m\.|h)?\s*$", re.I)
+_OFFSET = re.compile(r"^\s*(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.I)
+
+
+def parse_time(text: str) -> str | None:
+    """A clock time as "HH:MM", or None."""
+    m = _TIME.match(text)
+    if not m:
+        return None
+    hour, minute = int(m.group(1)), int(m.group(2) or 0)
+    suffix = (m.group(3) or "").lower().replace(".", "")
+    if suffix in ("am", "pm"):
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if suffix == "pm" else 0)
+    if hour > 23 or minute > 59:
+        return None
+    return f"{hour:02d}:{minute:02d}"
+
+
+@cache
+def _zones() -> dict[str, str]:
+    """Lowercased keys -> IANA names: whole names and their city part ("new york")."""
+    out: dict[str, str] = {}
+    for name in sorted(available_timezones()):
+        if "/" not in name or name.startswith(("Etc/", "SystemV/")):
+            continue
+        out.setdefault(name.lower(), name)
+        city = name.rsplit("/", 1)[1].replace("_", " ").lower()
+        out.setdefault(city, name)
+    return out
+
+
+@cache
+def _zone_countries() -> dict[str, str]:
+    """IANA zone -> ISO country code, from the tz database's zone.tab."""
+    text = (resources.files("tzdata.zoneinfo") / "zone.tab").read_text(encoding="utf-8")
+    out = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            parts = line.split("\t")
+            out[parts[2]] = parts[0]
+    return out
+
+
+def country_of(tz: str) -> str:
+    """The ISO country of a zone ("Europe/London" -> "GB"), or ""."""
+    return _zone_countries().get(tz, "")
+
+
+def zone(tz: str) -> tzinfo:
+    """A tzinfo for a stored zone: an IANA name or "UTC+HH:MM"."""
+    m = re.fullmatch(r"UTC([+-])(\d{2}):(\d{2})", tz)
+    if m:
+        sign = 1 if m.group(1) == "+" else -1
+        return timezone(sign * timedelta(hours=int(m.group(2)), minutes=int(m.group(3))))
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _offset_name(minutes: int) -> str | None:
+    if not -12 * 60 <= minutes <= 14 * 60:
+        return None
+    sign = "+" if minutes >= 0 else "-"
+    h, m = divmod(abs(minutes), 60)
+    return f"UTC{sign}{h:02d}:{m:02d}"
+
+
+def parse_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) -> str | None:
+    """A zone from an IANA name, a city, a UTC offset, or the user's local time now."""
+    key = " ".join(text.strip().replace("_", " ").split()).lower()
+    if not key or len(key) > 64:
+        return None
+    zones = _zones()
+    if key.replace(" ", "_") in zones:
+        return zones[key.replace(" ", "_")]
+    if key in zones:
+        return zones[key]
+    if aliases and key in aliases:
+        return aliases[key]
+    m = _OFFSET.match(key)
+    if m and (key.startswith(("utc", "gmt")) or m.group(1)):
+        sign = 1 if m.group(1) == "+" else -1
+        return _offset_name(sign * (int(m.group(2)) * 60 + int(m.group(3) or 0)))
+    local = parse_time(text)
+    if local:
+        hour, minute = map(int, local.split(":"))
+        utc = now.astimezone(UTC)
+        diff = (hour * 60 + minute) - (utc.hour * 60 + utc.minute)
+        diff = (diff + 12 * 60) % (24 * 60) - 12 * 60  # nearest day: -12h .. +12h
+        if diff < -11 * 60 and utc.hour >= 10:  # east of +12 (Kiribati, New Zealand summer)
+            diff += 24 * 60
+        return _offset_name(round(diff / 15) * 15)
+    return None
+
+
+def local_clock(tz: str, now: datetime) -> str:
+    """The time it is now in a zone, as "HH:MM"."""
+    return now.astimezone(zone(tz)).strftime("%H:%M")

@@ -1,0 +1,107 @@
+"""What the coach says: Reply(key, vars, buttons) — keys into content, never prose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+# Every variable a template may use, with the longest value the engine can pass.
+# The content check renders each template with values this long; the engine never passes longer.
+TEXT_MAX = 300  # an excerpt of the user's own words inside a reply
+RELS = ("baby", "toddler", "child", "teen", "partner", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Var:
+    """A template variable: its kind, longest size, and values (or the label group of them)."""
+
+    kind: str  # str, int, enum, list, plan
+    size: int = 0
+    values: tuple[str, ...] = ()
+    group: str = ""  # enum or list values are the ids of this label group
+    optional: bool = False  # "" (enum) or [] (list) is possible too
+
+
+VARS: dict[str, Var] = {
+    "name": Var("str", 40, optional=True),  # the user's name for the other person
+    "them": Var("str", 40),  # the name, or content's word for them ("your partner")
+    "Them": Var("str", 40),
+    "rel": Var("enum", values=RELS),
+    "age": Var("enum", values=("baby", "toddler", "child", "teen"), optional=True),
+    "group": Var("enum", values=("little", "child", "teen", "partner", "other")),
+    "what_happened": Var("str", 120),
+    "line": Var("str", TEXT_MAX),
+    "soft": Var("str", TEXT_MAX),
+    "my_part": Var("str", 90, optional=True),
+    "emotion": Var("enum", group="emotion"),
+    "feeling": Var("enum", group="emotion", optional=True),
+    "family": Var("enum", values=("core", "inhibitory", "defense")),
+    "emotions": Var("list", 16, group="emotion"),
+    "cues": Var("list", 14, group="cue", optional=True),
+    "intensity": Var("int", 10),
+    "count": Var("int", 999),
+    "index": Var("int", 99),
+    "time": Var("str", 5, optional=True),
+    "tz": Var("str", 40),
+    "local_now": Var("str", 5),
+    "kind": Var("enum", values=("self_harm", "medical", "harm_to_child", "abuse", "sos")),
+    "country": Var("enum", values=("US", "UK", "IE", "CA", "AU", "INTL")),
+    "limit": Var("int", 10_000),
+    "plan": Var("plan"),  # a plan card's fields: flows/conflict.py make_plan
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """One button: an id the engine understands and a label key in content."""
+
+    id: str
+    label: str  # content label key, e.g. "emotion.anger"
+    ticked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message: a content key, its variables, and buttons laid out in rows."""
+
+    key: str
+    vars: dict[str, Any] = field(default_factory=dict)
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    variant: int = 0  # which of the text's variants to say
+    edit: bool = False  # replaces the keyboard of the previous message (multi-select tick)
+    token: str = ""  # identifies the keyboard, so a press on an old one is recognised
+
+    @property
+    def flat_buttons(self) -> list[Button]:
+        """All buttons, row after row."""
+        return [b for row in self.buttons for b in row]
+
+
+def rows(buttons: list[Button], columns: int) -> tuple[tuple[Button, ...], ...]:
+    """Lay buttons out in rows of at most `columns`."""
+    columns = max(1, columns)
+    return tuple(tuple(buttons[i : i + columns]) for i in range(0, len(buttons), columns))
+
+
+def excerpt(text: str, limit: int = TEXT_MAX) -> str:
+    """Shorten the user's words for quoting, on a word boundary, marking the cut."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1].rsplit(" ", 1)[0]
+    return (cut or text[: limit - 1]) + "…"
+
+
+CALLBACK_MAX_BYTES = 64
+TOKEN_MAX = 8  # base36 of the turn counter
+
+
+def callback_data(token: str, button_id: str) -> str:
+    """Compact callback data for Telegram: '<token>|<button id>'."""
+    return f"{token}|{button_id}"
+
+
+def parse_callback(data: str) -> tuple[str | None, str]:
+    """Split callback data into (token, button id); a bare id has no token."""
+    token, sep, button = data.partition("|")
+    return (token, button) if sep else (None, data)

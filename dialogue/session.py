@@ -1,0 +1,99 @@
+"""The per-user state: a plain, versioned, JSON-serialisable dataclass."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+PLANS_KEPT = 20  # the newest plan cards kept in the session for "my plans"
+HISTORY_KEPT = 40  # states remembered for /back
+
+
+class SessionError(ValueError):
+    """A stored session cannot be read (corrupt JSON, or a schema from the future)."""
+
+
+@dataclass
+class Profile:
+    """Who the coaching is about and how the user wants reminders."""
+
+    relationship: str = ""  # child, partner, other
+    age_band: str = ""  # baby, toddler, child, teen (relationship == child)
+    name: str = ""  # the user's name for the other person, optional
+    reflections: bool = False
+    reflect_time: str = ""  # "HH:MM", local
+    tz: str = ""  # IANA name or "UTC+HH:MM"
+    country: str = ""  # crisis lines: US, UK, IE, CA, AU ("" -> default)
+    onboarded: bool = False
+
+    @property
+    def rel(self) -> str:
+        """The relationship as one word for content: baby, toddler, child, teen, partner, other."""
+        if self.relationship == "child":
+            return self.age_band or "child"
+        return self.relationship or "other"
+
+
+@dataclass
+class Session:
+    """Everything the coach remembers about one user between turns."""
+
+    user_id: str
+    locale: str = "en"
+    state: str = "start.new"  # "<flow>.<state>"
+    schema: int = SCHEMA_VERSION
+    seed: int = 0
+    turn: int = 0
+    profile: Profile = field(default_factory=Profile)
+    draft: dict[str, Any] = field(default_factory=dict)  # answers of the flow under way
+    history: list[str] = field(default_factory=list)  # states of this flow, for /back
+    paused: str = ""  # the state a safety pause interrupted
+    alert: str = ""  # the crisis kind that paused coaching
+    hold: str = ""  # "abuse": no repair coaching towards the partner until the user says otherwise
+    plans: list[dict[str, Any]] = field(default_factory=list)
+    group_notice: bool = False
+
+    @property
+    def flow(self) -> str:
+        """The flow part of the state."""
+        return self.state.partition(".")[0]
+
+    @property
+    def token(self) -> str:
+        """A short id of the current keyboard: the turn counter in base 36."""
+        n, digits = self.turn, ""
+        while True:
+            n, r = divmod(n, 36)
+            digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
+            if n == 0:
+                return digits
+
+    def to_json(self) -> str:
+        """Serialise to compact JSON."""
+        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str | bytes) -> Session:
+        """Read a stored session, migrating older schemas."""
+        try:
+            data = json.loads(raw)
+        except ValueError as err:
+            raise SessionError("stored session is not JSON") from err
+        if not isinstance(data, dict) or "user_id" not in data:
+            raise SessionError("stored session has no user")
+        data = migrate(data)
+        profile = Profile(**data.pop("profile", {}))
+        known = set(cls.__dataclass_fields__)
+        return cls(profile=profile, **{k: v for k, v in data.items() if k in known})
+
+
+def migrate(data: dict[str, Any]) -> dict[str, Any]:
+    """Bring a stored session's dict up to SCHEMA_VERSION, one version at a time."""
+    version = int(data.get("schema", 1))
+    if version > SCHEMA_VERSION:
+        raise SessionError(f"session schema {version} is newer than {SCHEMA_VERSION}")
+    # Each future schema change adds a step here: `if version == N: ...; version = N + 1`.
+    data["schema"] = SCHEMA_VERSION
+    return data
