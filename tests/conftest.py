@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import pytest
+from coach_testing import NOW
 
 from dialogue.content import Content
 from dialogue.engine import Engine
-
-NOW = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
-
 
 @pytest.fixture(scope="session")
 def content() -> Content:
