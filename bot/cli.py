@@ -10,7 +10,7 @@ from pathlib import Path
 from bot.settings import Settings
 
 
-def _content(settings: Settings, folder: str | None = None):  # noqa: ANN202 - lazy import keeps --help fast
+def _content(settings: Settings, folder: str | None = None):
     from dialogue.content import Content
 
     root = folder or settings.content_dir

@@ -15,7 +15,8 @@ def mermaid(only: str | None = None) -> str:
             continue
         machine = GraphMachine(
             states=[s.name for s in flow.steps], initial=flow.first,
-            transitions=[{k: t[k] for k in ("trigger", "source", "dest")} for t in flow.transitions],
+            transitions=[{k: t[k] for k in ("trigger", "source", "dest")}
+                         for t in flow.transitions],
             auto_transitions=False, graph_engine="mermaid", title=flow.name,
         )  # fmt: skip
         lines = machine.get_graph().draw(None).strip().splitlines()

@@ -120,6 +120,11 @@ def check(content: Content) -> list[str]:
     for loc in content.locales.values():
         problems += check_locale(loc) + check_flows(loc)
     for a, b in itertools.permutations(content.locales.values(), 2):
-        problems += [f"{b.name}: no text {k!r} (in {a.name})" for k in a.templates.keys() - b.templates.keys()]
-        problems += [f"{b.name}: no label {k!r} (in {a.name})" for k in a.labels.keys() - b.labels.keys()]
+        problems += [
+            f"{b.name}: no text {k!r} (in {a.name})"
+            for k in a.templates.keys() - b.templates.keys()
+        ]
+        problems += [
+            f"{b.name}: no label {k!r} (in {a.name})" for k in a.labels.keys() - b.labels.keys()
+        ]
     return problems

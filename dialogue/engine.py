@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import copy
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from dialogue.content import Content, to_plain
 from dialogue.events import Command, Event, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS
-from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
+from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
 from dialogue.language import Analysis, Analyzer, normalize
 from dialogue.places import country_of
-from dialogue.replies import Button, Reply, rows
+from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
 
 MAX_TEXT = 10_000  # longest message the coach takes in; longer ones get a kind note
@@ -27,14 +27,6 @@ CRISIS_COUNTRIES = ("US", "UK", "IE", "CA", "AU")
 
 class EngineError(RuntimeError):
     """The flows are wired wrong: a state or flow that does not exist."""
-
-
-@dataclass(frozen=True, slots=True)
-class Effect:
-    """Something storage must do with the turn: save_plan, follow_up, erase_all."""
-
-    kind: str
-    data: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -107,7 +99,9 @@ class Engine:
 
     def new_session(self, user_id: str, locale: str = "en", seed: int | None = None) -> Session:
         """A fresh session with a reproducible seed."""
-        return Session(user_id, locale=locale, seed=zlib.crc32(user_id.encode()) if seed is None else seed)
+        return Session(
+            user_id, locale=locale, seed=zlib.crc32(user_id.encode()) if seed is None else seed
+        )
 
     # -- the turn ---------------------------------------------------------------------------
 

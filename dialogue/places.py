@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -78,7 +78,9 @@ def _offset_name(minutes: int) -> str | None:
     return f"UTC{sign}{h:02d}:{m:02d}"
 
 
-def parse_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) -> str | None:
+def parse_zone(  # noqa: PLR0911 - one return for each way a place can be written
+    text: str, now: datetime, aliases: dict[str, str] | None = None
+) -> str | None:
     """A zone from an IANA name, a city, a UTC offset, or the user's local time now."""
     key = " ".join(text.strip().replace("_", " ").split()).lower()
     if not key or len(key) > 64:
@@ -100,10 +102,26 @@ def parse_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) 
         utc = now.astimezone(UTC)
         diff = (hour * 60 + minute) - (utc.hour * 60 + utc.minute)
         diff = (diff + 12 * 60) % (24 * 60) - 12 * 60  # nearest day: -12h .. +12h
-        if diff < -11 * 60 and utc.hour >= 10:  # east of +12 (Kiribati, New Zealand summer)
+        if diff < -10 * 60 - 30:  # -11h and -12h are mostly ocean: New Zealand, Fiji, Tonga
             diff += 24 * 60
-        return _offset_name(round(diff / 15) * 15)
+        nearest = min(_offsets_now(utc), key=lambda off: abs(off - diff))
+        return _offset_name(nearest) if abs(nearest - diff) <= 20 else None
     return None
+
+
+def _offsets_now(utc: datetime) -> set[int]:
+    """Every UTC offset, in minutes, that some zone has at this moment."""
+    return _offsets_on(utc.replace(minute=0, second=0, microsecond=0))
+
+
+@lru_cache(maxsize=8)
+def _offsets_on(hour: datetime) -> set[int]:
+    out = set()
+    for name in set(_zones().values()):
+        offset = hour.astimezone(ZoneInfo(name)).utcoffset()
+        if offset is not None:
+            out.add(int(offset.total_seconds() // 60))
+    return out
 
 
 def local_clock(tz: str, now: datetime) -> str:

@@ -52,6 +52,14 @@ VARS: dict[str, Var] = {
 
 
 @dataclass(frozen=True, slots=True)
+class Effect:
+    """Something storage must do with a turn: save_plan, follow_up, erase_all."""
+
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Button:
     """One button: an id the engine understands and a label key in content."""
 

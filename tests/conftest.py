@@ -10,6 +10,7 @@ from coach_testing import NOW
 from dialogue.content import Content
 from dialogue.engine import Engine
 
+
 @pytest.fixture(scope="session")
 def content() -> Content:
     """The shipped content, loaded once."""

@@ -60,16 +60,16 @@ class SQLiteStore:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON",
                            "secure_delete=ON", "busy_timeout=5000"):  # fmt: skip
                 self.db.execute(f"PRAGMA {pragma}")
             self._lock = threading.Lock()
             self.migrate()
-        except sqlite3.Error as err:
+        except (sqlite3.Error, OSError) as err:
             raise StorageError(f"cannot open the database at {self.path}: {err}") from err
 
     def migrate(self) -> int:

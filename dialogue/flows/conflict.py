@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 from dialogue.content import to_plain
 from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step, guard, say
 from dialogue.language.analyzer import HARSH_CUES
-from dialogue.replies import TEXT_MAX, excerpt
+from dialogue.replies import TEXT_MAX, Effect, excerpt
+from dialogue.session import PLANS_KEPT
 
 if TYPE_CHECKING:
     from transitions import EventData
@@ -207,9 +208,6 @@ def sample_plan() -> dict[str, Any]:
 
 
 def _save_plan(ctx: Ctx) -> None:
-    from dialogue.engine import Effect
-    from dialogue.session import PLANS_KEPT
-
     plan = make_plan(ctx)
     ctx.session.plans = [*ctx.session.plans, plan][-PLANS_KEPT:]
     ctx.effects.append(Effect("save_plan", plan))
@@ -264,7 +262,8 @@ TRANSITIONS = [
     {"trigger": "answer", "source": "what_happened", "dest": "camera",
      "conditions": guard(_judgmental), "before": _mark("camera_asked")},
     {"trigger": "answer", "source": "what_happened", "dest": "their_side"},
-    {"trigger": "answer", "source": "camera", "dest": "their_side", "after": say("conflict.thanks")},
+    {"trigger": "answer", "source": "camera", "dest": "their_side",
+     "after": say("conflict.thanks")},
     {"trigger": "skip", "source": "camera", "dest": "their_side"},
     {"trigger": "answer", "source": "their_side", "dest": "my_part"},
     {"trigger": "skip", "source": "their_side", "dest": "my_part"},

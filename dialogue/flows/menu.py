@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dialogue.flows.base import CHOICE, GOTO, INFO, Flow, Step
+from dialogue.replies import Effect
 
 if TYPE_CHECKING:
     from dialogue.engine import Ctx
@@ -28,8 +29,6 @@ def _plans_vars(ctx: Ctx) -> dict[str, Any]:
 
 
 def _erase(ctx: Ctx) -> None:
-    from dialogue.engine import Effect
-
     ctx.effects.append(Effect("erase_all", {"user_id": ctx.session.user_id}))
     fresh = ctx.engine.new_session(ctx.session.user_id, ctx.session.locale)
     fresh.turn = ctx.session.turn

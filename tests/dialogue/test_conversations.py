@@ -64,10 +64,7 @@ def test_conversation(path: Path, engine: Engine, content: Content, now: datetim
     script = yaml.safe_load(path.read_text(encoding="utf-8"))
     session = Session(script.get("user", "u1"), seed=script.get("seed", 1))
     for n, step in enumerate(script["steps"], 1):
-        if step.get("token") == "previous":
-            step = {**step, "token": previous_token}
         at = datetime.fromisoformat(step["now"]) if "now" in step else now
-        previous_token = session.token
         turn = engine.handle(session, event_of(step), at)
         check_step(n, step, turn, content)
         session = Session.from_json(turn.session.to_json())  # as storage would

@@ -58,7 +58,7 @@ def test_crisis_stops_coaching_from_every_state_and_resumes_there(
         turn = engine.handle(session, Text("i want to kill myself"), now)
         assert turn.safety == "self_harm", session.state
         assert turn.session.state == "safety.check", session.state
-        assert [r.key for r in turn.replies][0] == "safety.care.self_harm"
+        assert turn.replies[0].key == "safety.care.self_harm"
         safe = engine.handle(turn.session, Press("safe"), now).session
         back = engine.handle(safe, Press("resume"), now)
         assert back.session.state == session.state, session.state

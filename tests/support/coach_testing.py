@@ -7,7 +7,6 @@ from typing import Any
 
 from dialogue.events import Event, Press, Unsupported, parse_text
 
-
 NOW = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
 
 

@@ -1,0 +1,112 @@
+"""The terminal coach, through the installed `repair-coach` command, as a newcomer runs it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.slow
+COMMAND = str(Path(sys.executable).parent / "repair-coach")
+
+JOURNEY: list[dict[str, Any]] = [
+    {"text": "/start"}, {"press": "next"}, {"press": "My partner"}, {"text": "Robin"},
+    {"press": "no"}, {"text": "Dublin"}, {"press": "yes"}, {"press": "new"},
+    {"text": "Robin said I never help. I said 'that's not fair' and went upstairs."},
+    {"text": "Robin said: you never help. I said: that's not fair, and went upstairs."},
+    {"text": "Robin sighed and went quiet"}, {"text": "I snapped at Robin and left the room"},
+    {"press": "chest"}, {"press": "done"}, {"press": "hurt"}, {"press": "done"},
+    {"press": "next"}, {"press": "4"}, {"press": "yes"}, {"press": "wait_ok"}, {"press": "next"},
+    {"press": "space_greet"}, {"press": "own_part"}, {"press": "done"},
+]  # fmt: skip
+FINISH: list[dict[str, Any]] = [{"press": "d2"}, {"press": "tomorrow"}]
+
+
+def run_jsonl(db: Path, lines: list[Any], *extra: str) -> list[dict[str, Any]]:
+    """Feed JSON lines to `repair-coach chat --jsonl`; every output line must be JSON."""
+    feed = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines)
+    proc = subprocess.run(
+        [COMMAND, "chat", "--jsonl", "--db", str(db), *extra],
+        input=feed, capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    return [json.loads(line) for line in proc.stdout.splitlines()]
+
+
+def test_jsonl_journey_to_a_plan_card_survives_a_restart(tmp_path: Path) -> None:
+    db = tmp_path / "coach.db"
+    first = run_jsonl(db, JOURNEY)
+    assert len(first) == len(JOURNEY)
+    assert [o.get("error") for o in first] == [None] * len(JOURNEY)
+    assert first[0]["state"] == "onboarding.welcome"
+    assert first[-1]["state"] == "conflict.opening"
+    assert first[8]["state"] == "conflict.camera"  # "never" is a judgment: one gentle nudge
+    assert "criticism" in first[8]["cues"] or "evaluation" in first[8]["cues"]
+    reply = first[-1]["replies"][-1]
+    assert {"text", "html", "buttons"} <= set(reply)
+    assert [b["id"] for b in reply["buttons"][0]] == ["d1", "d2", "d3"]
+    second = run_jsonl(db, FINISH)  # a new process: the conversation goes on from the file
+    assert second[-1]["state"] == "conflict.plan"
+    card = second[-1]["replies"][0]
+    assert "Your repair plan with Robin" in card["text"]
+    assert "<b>Your repair plan with Robin</b>" in card["html"]
+    assert "Tomorrow" in card["text"]
+    third = run_jsonl(db, [{"text": "/plans"}])
+    assert "Your repair plan with Robin" in third[0]["replies"][0]["text"]
+
+
+def test_jsonl_bad_lines_get_errors_and_the_process_goes_on(tmp_path: Path) -> None:
+    out = run_jsonl(
+        tmp_path / "c.db",
+        ["not json", {"press": "no-such-button"}, [1, 2], {"text": "/start"},
+         {"text": "hi", "now": "yesterday"}, {"press": "Next", "now": "2026-11-27T09:00:00+01:00"},
+         {"unsupported": "sticker"}, {"text": "x" * 10_000}],
+    )  # fmt: skip
+    assert [("error" in o) for o in out] == [True, True, True, False, True, False, False, False]
+    assert out[5]["state"] == "onboarding.relationship"
+    assert out[6]["state"] == "onboarding.relationship"
+    assert (
+        "only read text" in out[6]["replies"][0]["text"]
+        or "pictures" in out[6]["replies"][0]["text"]
+    )
+
+
+def test_jsonl_reports_safety_and_never_logs_user_text(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [COMMAND, "chat", "--jsonl", "--db", str(tmp_path / "c.db")],
+        input=json.dumps({"text": "SECRET-WORDS i want to end my life"}) + "\n",
+        capture_output=True, text=True, timeout=60, check=True,
+    )  # fmt: skip
+    out = json.loads(proc.stdout)
+    assert out["safety"] == "self_harm"
+    assert out["state"] == "safety.check"
+    assert "988" in " ".join(r["text"] for r in out["replies"])
+    assert "SECRET-WORDS" not in proc.stderr
+
+
+def test_interactive_chat_numbers_buttons_and_resumes(tmp_path: Path) -> None:
+    db = str(tmp_path / "coach.db")
+    typed = "1\n2\nRobin\n2\nLondon\n1\n1\n/quit\n"
+    proc = subprocess.run(
+        [COMMAND, "chat", "--db", db], input=typed, capture_output=True, text=True, timeout=60,
+        check=True,
+    )  # fmt: skip
+    assert "[1] Next" in proc.stdout
+    assert "[1] My child" in proc.stdout and "[2] My partner" in proc.stdout
+    assert "Europe/London" in proc.stdout
+    assert "What happened?" in proc.stdout or "What happened between you" in proc.stdout
+    assert "See you soon" in proc.stdout
+    back = subprocess.run(
+        [COMMAND, "chat", "--db", db], input="", capture_output=True, text=True, timeout=60,
+        check=True,
+    )  # fmt: skip
+    assert "Here's where we were" in back.stdout
+    assert "What happened" in back.stdout
+
+
+def test_in_memory_database_works(tmp_path: Path) -> None:
+    out = run_jsonl(Path(":memory:"), [{"text": "/start"}, {"press": "next"}])
+    assert out[-1]["state"] == "onboarding.relationship"

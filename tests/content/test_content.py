@@ -1,0 +1,90 @@
+"""The content check over every locale, and proof that it catches each kind of mistake."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dialogue.check import check
+from dialogue.content import Content, ContentError, check_markup, content_root, to_plain
+
+
+def test_every_locale_passes(content: Content) -> None:
+    assert check(content) == []
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    """A writable copy of the shipped content, with a second locale."""
+    root = tmp_path / "content"
+    shutil.copytree(content_root(), root)
+    shutil.copytree(root / "en", root / "xx")
+    return root
+
+
+def edit(path: Path, change: dict) -> None:
+    data = yaml.safe_load(path.read_text())
+    for key, value in change.items():
+        node = data
+        *parents, last = key.split(".")
+        for p in parents:
+            node = node[p]
+        if value is None:
+            del node[last]
+        else:
+            node[last] = value
+    path.write_text(yaml.safe_dump(data, allow_unicode=True))
+
+
+@pytest.mark.parametrize(
+    ("file", "change", "expected"),
+    [
+        ("conflict.yaml", {"my_part": None}, "no text 'conflict.my_part'"),
+        ("conflict.yaml", {"my_part": "Hi {{ nobody }}"}, "unknown variables ['nobody']"),
+        ("conflict.yaml", {"my_part": "Hi {{ plan.nope }}"}, "does not render"),
+        ("conflict.yaml", {"my_part": "<b>open"}, "never closed"),
+        ("conflict.yaml", {"my_part": "<div>x</div>"}, "tag <div> is not allowed"),
+        ("conflict.yaml", {"my_part": "{% for i in range(900) %}{{ them }}{% endfor %}"}, "> 4096"),
+        (
+            "labels.yaml",
+            {"emotion.anger": "A label that is far too long to show"},
+            "label emotion.anger",
+        ),
+        ("labels.yaml", {"move.hold": None}, "no label 'move.hold'"),
+        (
+            "labels.yaml",
+            {"move.a_very_long_button_identifier_that_goes_on_and_on_past_sixty": "x"},
+            "over 64 bytes",
+        ),
+        ("accept.yaml", {"shame": None}, "no text 'accept.shame'"),
+    ],
+)
+def test_each_mistake_is_named(copy: Path, file: str, change: dict, expected: str) -> None:
+    edit(copy / "xx" / file, change)
+    problems = check(Content(copy))
+    assert any(expected in p and p.startswith("xx") for p in problems), problems
+
+
+def test_a_key_missing_in_another_locale_is_named(copy: Path) -> None:
+    edit(copy / "en" / "common.yaml", {"brand_new": "Only in English."})
+    assert "xx: no text 'common.brand_new' (in en)" in check(Content(copy))
+
+
+def test_a_syntax_error_stops_loading(copy: Path) -> None:
+    (copy / "xx" / "common.yaml").write_text("stale: '{% if %}'\n")
+    with pytest.raises(ContentError, match=r"common\.stale"):
+        Content(copy)
+
+
+def test_a_bad_pattern_is_named(copy: Path) -> None:
+    edit(copy / "xx" / "data" / "cues.yaml", {"warmth": ["(unclosed"]})
+    assert any("cues.warmth" in p for p in check(Content(copy)))
+
+
+def test_plain_text_and_markup_helpers() -> None:
+    assert to_plain('<b>Hi</b> &amp; <a href="https://x.org">x</a>') == "Hi & x (https://x.org)"
+    assert check_markup("<b>fine</b> &lt;") == []
+    assert check_markup("a & b") != []
