@@ -6,7 +6,7 @@ import html
 import os
 import re
 from dataclasses import dataclass
-from html.parser import HTMLParser
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -35,15 +35,19 @@ def content_root() -> Path:
     return shipped if shipped.is_dir() else here.parent / "content"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Rendered:
-    """A reply made concrete: Telegram HTML, plain text, and labelled button rows."""
+    """A reply made concrete: Telegram HTML, labelled button rows, and plain text on demand."""
 
     html: str
-    text: str
     buttons: tuple[tuple[tuple[str, str], ...], ...]  # rows of (id, label)
     edit: bool = False
     token: str = ""
+
+    @cached_property
+    def text(self) -> str:
+        """The same message as plain terminal text."""
+        return to_plain(self.html)
 
 
 class Locale:
@@ -161,39 +165,22 @@ class Content:
             tuple((b.id, (tick + " " if b.ticked else "") + loc.label(b.label)) for b in row)
             for row in reply.buttons
         )
-        return Rendered(body, to_plain(body), buttons, reply.edit, reply.token)
+        return Rendered(body, buttons, reply.edit, reply.token)
 
 
-class _Plain(HTMLParser):
-    """Telegram HTML to terminal text: tags dropped, links shown, quotes marked."""
+_LINK = re.compile(r'<a\s[^>]*href="([^"]*)"[^>]*>(.*?)</a>', re.S)
+_TAG = re.compile(r"<[^>]*>")
 
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.out: list[str] = []
-        self.href: list[str | None] = []
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self.href.append(dict(attrs).get("href"))
-        elif tag == "blockquote":
-            self.out.append("\n")
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self.href:
-            href = self.href.pop()
-            if href and not href.startswith("tg:"):
-                self.out.append(f" ({href})")
-
-    def handle_data(self, data: str) -> None:
-        self.out.append(data)
+def _link(m: re.Match[str]) -> str:
+    href, label = m.group(1), m.group(2)
+    return label if href.startswith("tg:") or href == label else f"{label} ({href})"
 
 
 def to_plain(markup: str) -> str:
-    """Plain text of a Telegram-HTML message."""
-    parser = _Plain()
-    parser.feed(markup)
-    parser.close()
-    text = "".join(parser.out)
+    """Plain text of a Telegram-HTML message: tags dropped, links shown, entities decoded."""
+    text = _LINK.sub(_link, markup).replace("<blockquote>", "\n")
+    text = html.unescape(_TAG.sub("", text))
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 

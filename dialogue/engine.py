@@ -6,7 +6,6 @@ the user's) derives from RuntimeError; content problems raise content.ContentErr
 
 from __future__ import annotations
 
-import copy
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,7 +110,7 @@ class Engine:
             ctx = Ctx(self, session, now)
             ctx.say("common.stale")
             return Turn(session, ctx.replies, [], stale=True)
-        session = copy.deepcopy(session)
+        session = session.copy()
         session.turn += 1
         ctx = Ctx(self, session, now)
         if isinstance(event, Text):
@@ -140,7 +139,7 @@ class Engine:
         """What the coach is asking right now, to show again after a restart (changes nothing)."""
         if session.state == "start.new":
             return []
-        ctx = Ctx(self, copy.deepcopy(session), now)
+        ctx = Ctx(self, session.copy(), now)
         self.prompt(ctx)
         return ctx.replies
 

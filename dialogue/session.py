@@ -70,6 +70,16 @@ class Session:
             if n == 0:
                 return digits
 
+    def copy(self) -> Session:
+        """A copy safe to change: turns replace draft values, never mutate them in place."""
+        new = object.__new__(Session)
+        new.__dict__.update(self.__dict__)  # dataclasses.replace costs ~10x more per turn
+        profile = object.__new__(Profile)
+        profile.__dict__.update(self.profile.__dict__)
+        new.profile, new.draft = profile, dict(self.draft)
+        new.history, new.plans = list(self.history), list(self.plans)
+        return new
+
     def to_json(self) -> str:
         """Serialise to compact JSON."""
         return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))

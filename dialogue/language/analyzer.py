@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 CUES = (
@@ -25,6 +26,7 @@ class LexiconError(ValueError):
     """A word list or pattern in content/<locale>/data is malformed."""
 
 
+@lru_cache(maxsize=1024)
 def normalize(text: str) -> str:
     """Lowercase, drop apostrophes, fold accents and stretched letters, keep words and '?'."""
     text = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
@@ -68,11 +70,14 @@ class Analyzer:
             raise LexiconError(f"cues.yaml names unknown cues: {sorted(unknown)}")
         self.cue_patterns = {c: _compile(cues.get(c, []), f"cues.{c}") for c in CUES}
         self.emotion_family: dict[str, str] = {}
-        self.emotion_patterns: dict[str, re.Pattern[str]] = {}
+        groups = []
         for emotion, spec in emotions.items():
             self.emotion_family[emotion] = spec["family"]
-            words = "|".join(re.escape(normalize(w).strip()) for w in spec["words"])
-            self.emotion_patterns[emotion] = re.compile(rf"\b(?:{words})\b")
+            words = sorted((normalize(w).strip() for w in spec["words"]), key=len, reverse=True)
+            groups.append(f"(?P<{emotion}>{'|'.join(map(re.escape, words))})")
+        self.emotion_pattern = _compile(
+            [rf"\b(?:{'|'.join(groups)})\b"] if groups else [], "emotions"
+        )
         self.idioms = _compile(crisis.get("idioms", []), "crisis.idioms")
         missing = set(CRISIS_KINDS) - set(crisis)
         if missing:
@@ -85,10 +90,9 @@ class Analyzer:
         return tuple(c for c in CUES if self.cue_patterns[c].search(norm))
 
     def emotions(self, text: str) -> tuple[str, ...]:
-        """Emotion ids named in the text, in the order they appear."""
-        norm = normalize(text)
-        found = [(m.start(), e) for e, p in self.emotion_patterns.items() if (m := p.search(norm))]
-        return tuple(e for _, e in sorted(found))
+        """Emotion ids named in the text, in the order they first appear."""
+        found = (m.lastgroup for m in self.emotion_pattern.finditer(normalize(text)))
+        return tuple(dict.fromkeys(e for e in found if e))
 
     def crisis(self, text: str) -> tuple[str, ...]:
         """Crisis kinds suggested by the text, most urgent first; idioms are set aside first."""
