@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any, TextIO
@@ -85,11 +87,21 @@ class Console:
         return self.content.locale(self.locale).label(f"console.{key}")
 
 
-def show(rendered: list[Rendered], out: TextIO) -> None:
+def wrap(text: str, width: int) -> str:
+    """Wrap each paragraph to the terminal's width, keeping the line breaks the text has."""
+    return "\n".join(
+        textwrap.fill(line, width, subsequent_indent="  " if line.startswith("•") else "")
+        if line
+        else ""
+        for line in text.splitlines()
+    )
+
+
+def show(rendered: list[Rendered], out: TextIO, width: int = 0) -> None:
     """Print replies as plain text, buttons numbered across the whole keyboard."""
     for r in rendered:
         if not r.edit:
-            out.write(r.text + "\n")
+            out.write((wrap(r.text, width) if width else r.text) + "\n")
         n = 0
         for row in r.buttons:
             cells = []
@@ -103,13 +115,14 @@ def show(rendered: list[Rendered], out: TextIO) -> None:
 
 def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """The chat loop for a person at a terminal."""
-    out.write(console.say("hello") + "\n\n")
+    width = min(shutil.get_terminal_size((88, 24)).columns - 2, 88)
+    out.write(wrap(console.say("hello"), width) + "\n\n")
     session, _ = console.store.load(console.user_id)
     if session and session.state != "start.new":
         out.write(console.say("resumed") + "\n\n")
-        show(console.render(console.engine.current(session, console.clock())), out)
+        show(console.render(console.engine.current(session, console.clock())), out, width)
     else:
-        show(console.send(parse_text("/start"))[1], out)
+        show(console.send(parse_text("/start"))[1], out, width)
     you = console.label("you")
     while True:
         out.write(f"{you}> ")
@@ -125,7 +138,7 @@ def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.std
             continue
         _, rendered = console.send(console.resolve(line.rstrip("\n")))
         out.write("\n")
-        show(rendered, out)
+        show(rendered, out, width)
 
 
 def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:

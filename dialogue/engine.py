@@ -262,6 +262,12 @@ class Engine:
             self._text_answer(ctx, step, event)
             return
         choice = self._choice(ctx, step, event)
+        if choice is None and isinstance(event, Text) and step.on_text:
+            value = step.parse(event.text.strip(), ctx) if step.parse else event.text.strip()
+            if value is not None:
+                self.store(ctx, step.text_save, value)
+                self.fire(ctx, step.on_text)
+                return
         if choice is None:
             if step.ask == MULTI and isinstance(event, Text) and self._multi_text(ctx, step, event):
                 return

@@ -36,6 +36,8 @@ class Step:
     enter: Callable[[Ctx], None] | None = None  # effects of arriving here
     goto: str | Callable[[Ctx], str] = ""  # GOTO: the "<flow>.<state>" to go on to
     extra: tuple[str, ...] = ()  # more buttons (label group "ui") under the options
+    on_text: str = ""  # a choice step that also takes typed text: the trigger it then fires
+    text_save: str = ""  # where that parsed text is kept
     keys: tuple[str, ...] = ()  # every key a callable `key` can give (for the content check)
     every_option: tuple[str, ...] = ()  # every id callable `options` can give (content check)
 

@@ -45,7 +45,8 @@ STEPS = [
          convert=lambda c: TIMES.get(c, "")),
     Step("time_own", TEXT, save="profile.reflect_time", parse=lambda t, _: parse_time(t)),
     Step("tz", TEXT, save="profile.tz", parse=_zone, vars=_time_vars),
-    Step("tz_confirm", CHOICE, ("yes", "no"), group="yesno", vars=_zone_vars),
+    Step("tz_confirm", CHOICE, ("yes", "no"), group="confirm", vars=_zone_vars,
+         on_text="retype", parse=_zone, text_save="profile.tz"),
     Step("done", GOTO, enter=_done, goto="menu.home"),
 ]  # fmt: skip
 
@@ -64,6 +65,7 @@ TRANSITIONS = [
     {"trigger": "answer", "source": "tz", "dest": "tz_confirm"},
     {"trigger": "yes", "source": "tz_confirm", "dest": "done"},
     {"trigger": "no", "source": "tz_confirm", "dest": "tz"},
+    {"trigger": "retype", "source": "tz_confirm", "dest": "tz_confirm"},
 ]
 
 FLOW = Flow("onboarding", STEPS, TRANSITIONS)

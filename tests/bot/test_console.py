@@ -87,24 +87,34 @@ def test_jsonl_reports_safety_and_never_logs_user_text(tmp_path: Path) -> None:
     assert "SECRET-WORDS" not in proc.stderr
 
 
-def test_interactive_chat_numbers_buttons_and_resumes(tmp_path: Path) -> None:
-    db = str(tmp_path / "coach.db")
-    typed = "1\n2\nRobin\n2\nLondon\n1\n1\n/quit\n"
+def chat(db: str, typed: str) -> str:
+    """Type lines into `repair-coach chat` as a person would; return what it printed."""
     proc = subprocess.run(
         [COMMAND, "chat", "--db", db], input=typed, capture_output=True, text=True, timeout=60,
         check=True,
     )  # fmt: skip
-    assert "[1] Next" in proc.stdout
-    assert "[1] My child" in proc.stdout and "[2] My partner" in proc.stdout
-    assert "Europe/London" in proc.stdout
-    assert "What happened?" in proc.stdout or "What happened between you" in proc.stdout
-    assert "See you soon" in proc.stdout
-    back = subprocess.run(
-        [COMMAND, "chat", "--db", db], input="", capture_output=True, text=True, timeout=60,
-        check=True,
-    )  # fmt: skip
-    assert "Here's where we were" in back.stdout
-    assert "What happened" in back.stdout
+    return proc.stdout
+
+
+def test_interactive_chat_to_a_plan_card_then_back_again(tmp_path: Path) -> None:
+    db = str(tmp_path / "coach.db")
+    first = chat(db, "1\n2\nRobin\n2\nLondon\n1\n1\n"
+                     "We argued about money. I raised my voice and left.\n"
+                     "Robin went quiet\n/quit\n")  # fmt: skip
+    assert "[1] Next" in first
+    assert "[1] My child" in first and "[2] My partner" in first
+    assert "Europe/London" in first
+    assert "What happened" in first and "And what did you do?" in first
+    assert "See you soon" in first
+    second = chat(db, "I raised my voice at Robin and walked out\n1\nDone\nhurt, sad\ndone\n"
+                      "next\nnext\n3\nNo\n1\nDone\n2\n4\n")  # fmt: skip
+    assert "Here's where we were" in second
+    assert "And what did you do?" in second
+    assert "I heard hurt, sadness in that" in second
+    assert "Your repair plan with Robin" in second
+    assert "Tomorrow" in second
+    third = chat(db, "/plans\n")
+    assert "Your repair plan with Robin" in third.split("Here's where we were")[-1]
 
 
 def test_in_memory_database_works(tmp_path: Path) -> None:
