@@ -105,24 +105,14 @@ IDIOMS_AND_SAFE = [
 ]
 
 
-@pytest.mark.parametrize("text", SELF_HARM)
-def test_self_harm_is_seen(analyzer: Analyzer, text: str) -> None:
-    assert "self_harm" in analyzer.crisis(text)
+RISK = {"self_harm": SELF_HARM, "harm_to_child": HARM_TO_CHILD, "abuse": ABUSE, "medical": MEDICAL}
 
 
-@pytest.mark.parametrize("text", HARM_TO_CHILD)
-def test_harm_to_child_is_seen(analyzer: Analyzer, text: str) -> None:
-    assert "harm_to_child" in analyzer.crisis(text)
-
-
-@pytest.mark.parametrize("text", ABUSE)
-def test_abuse_is_seen(analyzer: Analyzer, text: str) -> None:
-    assert "abuse" in analyzer.crisis(text)
-
-
-@pytest.mark.parametrize("text", MEDICAL)
-def test_medical_emergency_is_seen(analyzer: Analyzer, text: str) -> None:
-    assert "medical" in analyzer.crisis(text)
+@pytest.mark.parametrize(
+    ("kind", "text"), [(kind, text) for kind, texts in RISK.items() for text in texts]
+)
+def test_real_risk_is_seen(analyzer: Analyzer, kind: str, text: str) -> None:
+    assert kind in analyzer.crisis(text)
 
 
 @pytest.mark.parametrize("text", IDIOMS_AND_SAFE)
