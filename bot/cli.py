@@ -32,6 +32,34 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
         store.close()
 
 
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the Telegram bot: long polling, or a webhook server with --webhook."""
+    import logging
+
+    from bot.coach import Coach
+    from bot.storage import SQLiteStore
+    from bot.telegram_adapter.app import run_polling, run_webhook
+    from dialogue.engine import Engine
+
+    if args.webhook:
+        settings = settings.model_copy(
+            update={k: v for k, v in (("webhook_host", args.host), ("webhook_port", args.port),
+                                      ("webhook_url", args.url)) if v is not None}
+        )  # fmt: skip
+    if not settings.telegram_bot_token:
+        print("repair-coach run needs TELEGRAM_BOT_TOKEN (from @BotFather)", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+    store = SQLiteStore(args.db or settings.database)
+    coach = Coach(Engine(_content(settings), default_country=settings.country), store)
+    try:
+        (run_webhook if args.webhook else run_polling)(settings, coach)
+    finally:
+        store.close()
+    return 0
+
+
 def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     """Print the cues, emotions and crisis kinds found in each line of stdin."""
     from dialogue.language import Analyzer
@@ -88,6 +116,13 @@ def parser() -> argparse.ArgumentParser:
     chat.add_argument("--locale", help="language for a new conversation (default: en)")
     chat.add_argument("--jsonl", action="store_true", help="JSON lines on stdin and stdout")
     chat.set_defaults(func=cmd_chat)
+    run = sub.add_parser("run", help=cmd_run.__doc__)
+    run.add_argument("--db", help="SQLite file (default: your data folder)")
+    run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
+    run.add_argument("--host", help="webhook: address to listen on (default 127.0.0.1)")
+    run.add_argument("--port", type=int, help="webhook: port to listen on (default 8443)")
+    run.add_argument("--url", help="webhook: the public URL to register with Telegram")
+    run.set_defaults(func=cmd_run)
     analyze = sub.add_parser("analyze", help=cmd_analyze.__doc__)
     analyze.add_argument("--locale")
     analyze.set_defaults(func=cmd_analyze)

@@ -6,10 +6,11 @@ import json
 import shutil
 import sys
 import textwrap
-from collections.abc import Callable, Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, TextIO
 
+from bot.coach import Clock, Coach, utc_now
 from bot.storage import SQLiteStore
 from dialogue.content import Content, Rendered
 from dialogue.engine import Engine, Turn
@@ -17,12 +18,6 @@ from dialogue.events import Event, Press, Unsupported, parse_text
 from dialogue.replies import Reply
 
 QUIT = ("/quit", "/exit")
-Clock = Callable[[], datetime]
-
-
-def utc_now() -> datetime:
-    """The real clock."""
-    return datetime.now(UTC)
 
 
 class Console:
@@ -33,6 +28,7 @@ class Console:
         clock: Clock = utc_now,
     ) -> None:  # fmt: skip
         self.engine, self.store, self.user_id = engine, store, user_id
+        self.coach = Coach(engine, store, clock)
         self.locale, self.clock = locale, clock
         self.content: Content = engine.content
         self.buttons: list[tuple[str, str]] = []  # (id, label) of the latest keyboard
@@ -55,13 +51,8 @@ class Console:
 
     def send(self, event: Event, now: datetime | None = None) -> tuple[Turn, list[Rendered]]:
         """Apply one event in one stored transaction; render what the coach says."""
-        now = now or self.clock()
-
-        def step(session: Any) -> Turn:
-            session = session or self.engine.new_session(self.user_id, self.locale)
-            return self.engine.handle(session, event, now)
-
-        turn = self.store.transact(self.user_id, step, now)
+        turn = self.coach.turn(self.user_id, event, self.locale, now=now)
+        assert turn is not None  # only a repeated update id is skipped, and a console has none
         self.locale = turn.session.locale
         rendered = self.render(turn.replies)
         if not turn.stale:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from platformdirs import user_data_dir
-from pydantic import Field
+from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -27,3 +27,28 @@ class Settings(BaseSettings):
     """Crisis lines shown before a user's time zone tells their country: US UK IE CA AU INTL."""
     content_dir: str = ""
     """A content folder to use instead of the shipped one (for writers)."""
+
+    telegram_bot_token: SecretStr | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TELEGRAM_BOT_TOKEN", "REPAIR_COACH_TELEGRAM_BOT_TOKEN"),
+    )
+    """The token BotFather gave you."""
+    telegram_api_base_url: str = Field(
+        default="https://api.telegram.org",
+        validation_alias=AliasChoices(
+            "TELEGRAM_API_BASE_URL", "REPAIR_COACH_TELEGRAM_API_BASE_URL"
+        ),
+    )
+    """The Bot API server: Telegram's, a self-hosted one, or a test double."""
+    webhook_url: str = ""
+    """The public HTTPS address Telegram posts updates to (webhook mode)."""
+    webhook_host: str = "127.0.0.1"
+    """Where the webhook server listens."""
+    webhook_port: int = 8443
+    webhook_path: str = "/telegram"
+    webhook_secret: SecretStr | None = None
+    """Checked on every webhook request (Telegram's X-Telegram-Bot-Api-Secret-Token)."""
+    max_concurrent_updates: int = 256
+    """Updates processed at once (one at a time per chat, in order)."""
+    request_timeout: float = 10.0
+    """Seconds to wait for the Bot API on each call."""

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogue.content import Content, to_plain
-from dialogue.events import Command, Event, Press, Start, Text, Unsupported
+from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
 from dialogue.language import Analysis, Analyzer, normalize
@@ -128,6 +128,8 @@ class Engine:
             self.on_start(ctx, event)
         elif isinstance(event, Command):
             self.on_command(ctx, event)
+        elif isinstance(event, Edited):
+            ctx.say("common.edited")
         elif isinstance(event, Unsupported):
             ctx.say("common.unsupported")
             self.prompt(ctx)

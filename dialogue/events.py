@@ -42,7 +42,12 @@ class Unsupported:
     kind: str
 
 
-Event = Start | Text | Press | Command | Unsupported
+@dataclass(frozen=True, slots=True)
+class Edited:
+    """The user edited a message they had sent."""
+
+
+Event = Start | Text | Press | Command | Unsupported | Edited
 
 
 def parse_text(text: str) -> Event:

@@ -26,6 +26,10 @@ class ConflictError(StorageError):
     """The stored session's version moved on since it was loaded."""
 
 
+class AlreadyApplied(StorageError):
+    """This update id was applied before: its turn is not run again."""
+
+
 # Each migration is a list of statements; the list's index + 1 is the schema version it makes.
 MIGRATIONS: list[list[str]] = [
     [
@@ -51,6 +55,12 @@ MIGRATIONS: list[list[str]] = [
             due_at TEXT NOT NULL,
             PRIMARY KEY (user_id, kind, ref))""",
         "CREATE INDEX schedule_due ON schedule(due_at)",
+    ],
+    [
+        # Telegram update ids already applied: a redelivered update changes nothing. No user
+        # id here, so erasing a user leaves nothing of theirs, and redelivery stays harmless.
+        "CREATE TABLE processed_updates (update_id INTEGER PRIMARY KEY, at TEXT NOT NULL)",
+        "CREATE TABLE group_notices (chat_id INTEGER PRIMARY KEY)",
     ],
 ]
 
@@ -105,13 +115,28 @@ class SQLiteStore:
             raise StorageError(f"stored session of one user is unreadable: {err}") from err
 
     def transact(
-        self, user_id: str, step: Callable[[Session | None], Turn], now: datetime | None = None
+        self,
+        user_id: str,
+        step: Callable[[Session | None], Turn],
+        now: datetime | None = None,
+        update_id: int | None = None,
     ) -> Turn:
-        """Load, run one turn and write it and its effects, all in one transaction."""
+        """Load, run one turn and write it and its effects, all in one transaction.
+
+        With an update id, the id is marked done in the same transaction; an id marked
+        before raises AlreadyApplied and nothing runs.
+        """
         now = now or datetime.now(UTC)
         with self._lock:
             self.db.execute("BEGIN IMMEDIATE")
             try:
+                if update_id is not None:
+                    cur = self.db.execute(
+                        "INSERT INTO processed_updates VALUES (?, ?) ON CONFLICT DO NOTHING",
+                        (update_id, now.isoformat()),
+                    )
+                    if cur.rowcount != 1:
+                        raise AlreadyApplied(str(update_id))
                 session, version = self.load(user_id)
                 turn = step(session)
                 if not turn.stale:
@@ -162,6 +187,32 @@ class SQLiteStore:
                 "INSERT OR REPLACE INTO schedule VALUES (?, 'follow_up', ?, ?)",
                 (user_id, data["plan"], data["at"]),
             )
+
+    def set_active(self, user_id: str, active: bool) -> None:
+        """Mark a user as reachable or not (they blocked the bot, or came back)."""
+        with self._lock:
+            self.db.execute("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id))
+
+    def is_active(self, user_id: str) -> bool:
+        """Whether the user can be messaged (unknown users count as active)."""
+        row = self.db.execute("SELECT active FROM users WHERE user_id = ?", (user_id,)).fetchone()
+        return row is None or bool(row[0])
+
+    def first_notice(self, chat_id: int) -> bool:
+        """True once per group chat: the first time the coach says it works only in private."""
+        with self._lock:
+            cur = self.db.execute(
+                "INSERT INTO group_notices VALUES (?) ON CONFLICT DO NOTHING", (chat_id,)
+            )
+        return cur.rowcount == 1
+
+    def forget_updates_before(self, moment: datetime) -> int:
+        """Drop processed update ids older than a moment (Telegram redelivers for a day)."""
+        with self._lock:
+            cur = self.db.execute(
+                "DELETE FROM processed_updates WHERE at < ?", (moment.isoformat(),)
+            )
+        return cur.rowcount
 
     def plans(self, user_id: str) -> list[dict[str, Any]]:
         """The user's plans, newest first."""

@@ -1,0 +1,60 @@
+"""The turn, for any front end: load, engine.handle, save with effects, in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from bot.storage import AlreadyApplied, SQLiteStore
+from dialogue.content import Content, Rendered
+from dialogue.engine import Engine, Turn
+from dialogue.events import Event
+from dialogue.replies import Reply
+from dialogue.session import Session
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    """The real clock."""
+    return datetime.now(UTC)
+
+
+class Coach:
+    """The engine and the store together: the one place a turn is applied."""
+
+    def __init__(self, engine: Engine, store: SQLiteStore, clock: Clock = utc_now) -> None:
+        self.engine, self.store, self.clock = engine, store, clock
+        self.content: Content = engine.content
+
+    def turn(
+        self,
+        user_id: str,
+        event: Event,
+        locale: str = "en",
+        update_id: int | None = None,
+        now: datetime | None = None,
+    ) -> Turn | None:
+        """Apply one event durably; None when this update id was applied before."""
+        now = now or self.clock()
+
+        def step(session: Session | None) -> Turn:
+            session = session or self.engine.new_session(user_id, self.locale_of(locale))
+            return self.engine.handle(session, event, now)
+
+        try:
+            return self.store.transact(user_id, step, now, update_id)
+        except AlreadyApplied:
+            return None
+
+    def locale_of(self, wanted: str | None) -> str:
+        """A locale the content has: the wanted one, its language, or the default."""
+        if wanted:
+            for candidate in (wanted, wanted.split("-")[0].lower()):
+                if candidate in self.content.locales:
+                    return candidate
+        return self.content.default
+
+    def render(self, replies: list[Reply], locale: str) -> list[Rendered]:
+        """Replies rendered in a locale."""
+        return [self.content.render(r, locale) for r in replies]

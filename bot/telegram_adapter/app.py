@@ -1,0 +1,175 @@
+"""The Application: builder, handlers, command menu, and polling or webhook: all wiring here."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import json
+import logging
+import signal
+from collections.abc import Callable
+
+from aiohttp import web
+from telegram import BotCommand, Update
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    ChatMemberHandler,
+    MessageHandler,
+    filters,
+)
+from telegram.request import HTTPXRequest
+
+from bot.coach import Coach
+from bot.settings import Settings
+from bot.telegram_adapter import handlers
+from bot.telegram_adapter.ordering import ChatLocks, PerChatProcessor, chat_key
+from bot.telegram_adapter.runtime import Runtime, user_key
+from bot.telegram_adapter.sending import Sender
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "new", "space", "plans", "back", "cancel", "help", "privacy", "delete", "sos")
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def build_application(settings: Settings, coach: Coach, polling: bool = True) -> Application:
+    """A python-telegram-bot Application around the coach (no ConversationHandler)."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    base = settings.telegram_api_base_url.rstrip("/")
+    locks = ChatLocks()
+    timeout = settings.request_timeout
+    builder = (
+        Application.builder()
+        .token(token)
+        .base_url(f"{base}/bot")
+        .base_file_url(f"{base}/file/bot")
+        .request(HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
+                              connect_timeout=timeout, write_timeout=timeout,
+                              pool_timeout=timeout))
+        .get_updates_request(HTTPXRequest(read_timeout=timeout + 30, connect_timeout=timeout))
+        .concurrent_updates(PerChatProcessor(settings.max_concurrent_updates, locks))
+        .arbitrary_callback_data(False)
+        .post_init(_register_commands)
+    )  # fmt: skip
+    if not polling:
+        builder = builder.updater(None)
+    app = builder.build()
+    runtime = Runtime(coach, Sender(app.bot, on_blocked=coach_blocked(coach)))
+    app.bot_data["runtime"] = runtime
+    app.bot_data["locks"] = locks
+    private = filters.ChatType.PRIVATE
+    app.add_handler(ChatMemberHandler(handlers.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(MessageHandler(~private & ~filters.StatusUpdate.ALL, handlers.on_group))
+    app.add_handler(CallbackQueryHandler(handlers.on_press))
+    app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, handlers.on_edited))
+    app.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
+    app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, handlers.on_unsupported))
+    app.add_error_handler(handlers.on_error)
+    return app
+
+
+def coach_blocked(coach: Coach) -> Callable[[int], None]:
+    """What to do when Telegram says a user blocked the bot: mark them inactive."""
+    return lambda chat_id: coach.store.set_active(user_key(chat_id), False)
+
+
+async def _register_commands(app: Application) -> None:
+    """Register the command menu per locale at start-up."""
+    runtime: Runtime = app.bot_data["runtime"]
+    content = runtime.coach.content
+    menus = {
+        name: [BotCommand(c, loc.label(f"command.{c}")) for c in COMMANDS]
+        for name, loc in content.locales.items()
+    }
+    await runtime.sender.commands(menus, content.default)  # type: ignore[arg-type]
+
+
+async def start(app: Application) -> None:
+    """Initialise and start an Application outside run_polling (post_init included)."""
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+
+
+def run_polling(settings: Settings, coach: Coach) -> None:
+    """Long polling until interrupted."""
+    app = build_application(settings, coach, polling=True)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+
+
+class WebhookServer:
+    """An aiohttp server that answers 200 only after the update's turn is durable."""
+
+    def __init__(self, app: Application, secret: str, path: str = "/telegram") -> None:
+        self.app, self.secret, self.path = app, secret, path
+        self.runner: web.AppRunner | None = None
+
+    async def handle(self, request: web.Request) -> web.Response:
+        """Check the secret, apply the update under its chat's lock, then answer."""
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.secret.encode()):
+            return web.Response(status=401)
+        try:
+            update = Update.de_json(json.loads(await request.read()), self.app.bot)
+        except (ValueError, TypeError, KeyError):
+            return web.Response(status=400)
+        if update is None:
+            return web.Response(status=400)
+        runtime: Runtime = self.app.bot_data["runtime"]
+        async with self.app.bot_data["locks"].hold(chat_key(update)):
+            await self.app.process_update(update)
+        if update.update_id in runtime.failed:
+            runtime.failed.discard(update.update_id)
+            return web.Response(status=500)  # not durable: Telegram will deliver it again
+        return web.Response(status=200)
+
+    async def start(self, host: str, port: int) -> int:
+        """Start listening; return the port (useful with port 0)."""
+        web_app = web.Application(client_max_size=1 << 20)
+        web_app.router.add_post(self.path, self.handle)
+        self.runner = web.AppRunner(web_app, access_log=None)
+        await self.runner.setup()
+        site = web.TCPSite(self.runner, host, port)
+        await site.start()
+        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
+        return sockets[0].getsockname()[1] if sockets else port
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self.runner:
+            await self.runner.cleanup()
+
+
+async def serve_webhook(settings: Settings, coach: Coach, stop: asyncio.Event) -> None:
+    """Run in webhook mode until `stop` is set."""
+    if not settings.webhook_secret:
+        raise SystemExit("webhook mode needs REPAIR_COACH_WEBHOOK_SECRET")
+    secret = settings.webhook_secret.get_secret_value()
+    app = build_application(settings, coach, polling=False)
+    server = WebhookServer(app, secret, settings.webhook_path)
+    async with app:
+        await start(app)
+        port = await server.start(settings.webhook_host, settings.webhook_port)
+        if settings.webhook_url:
+            await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
+                                      allowed_updates=Update.ALL_TYPES)  # fmt: skip
+        log.info("webhook listening on %s:%d%s", settings.webhook_host, port, settings.webhook_path)
+        await stop.wait()
+        await server.stop()
+        await app.stop()
+
+
+def run_webhook(settings: Settings, coach: Coach) -> None:
+    """Webhook mode until interrupted (SIGINT or SIGTERM)."""
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            with contextlib.suppress(NotImplementedError):
+                loop.add_signal_handler(sig, stop.set)
+        await serve_webhook(settings, coach, stop)
+
+    asyncio.run(main())

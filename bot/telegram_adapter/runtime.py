@@ -1,0 +1,74 @@
+"""What the handlers share: the coach, the sender, and the turn as Telegram sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from telegram import CallbackQuery, Update
+
+from bot.coach import Coach
+from bot.telegram_adapter.sending import Sender, chosen, keyboard
+from dialogue.events import Event
+from dialogue.replies import Reply
+
+log = logging.getLogger(__name__)
+TYPING_FROM = 2  # replies in one turn before "typing…" is shown first
+
+
+def user_key(user_id: int) -> str:
+    """The storage id of a Telegram user."""
+    return f"tg:{user_id}"
+
+
+@dataclass
+class Runtime:
+    """The coach and the sender, shared by every handler through bot_data."""
+
+    coach: Coach
+    sender: Sender
+    failed: set[int] = field(default_factory=set)  # updates whose turn did not become durable
+
+    async def turn(self, update: Update, event: Event, query: CallbackQuery | None = None) -> None:
+        """Apply an event durably, then send what the coach says."""
+        user, chat = update.effective_user, update.effective_chat
+        assert user is not None and chat is not None
+        key = user_key(user.id)
+        try:
+            turn = self.coach.turn(key, event, user.language_code or "", update.update_id)
+        except Exception:
+            self.failed.add(update.update_id)
+            raise
+        if turn is None:  # a redelivered update: applied before, its replies sent before
+            if query is not None:
+                await self.sender.answer(query.id, chat.id)
+            return
+        if not self.coach.store.is_active(key):
+            self.coach.store.set_active(key, True)  # they came back
+        rendered = self.coach.render(turn.replies, turn.session.locale)
+        if query is not None:
+            if turn.stale:
+                await self.sender.answer(query.id, chat.id, rendered[0].text)
+                return
+            await self.sender.answer(query.id, chat.id)
+            message = query.message
+            edits = [r for r in rendered if r.edit]
+            if message is not None and message.message_id and edits:
+                await self.sender.edit_keyboard(chat.id, message.message_id, keyboard(edits[-1]))
+                rendered = [r for r in rendered if not r.edit]
+            elif message is not None and query.data:
+                tick = self.coach.content.locale(turn.session.locale).label("ui.tick")
+                reply_markup = getattr(message, "reply_markup", None)
+                await self.sender.edit_keyboard(
+                    chat.id, message.message_id, chosen(reply_markup, query.data, tick)
+                )
+        if len(rendered) >= TYPING_FROM:
+            asyncio.get_running_loop().create_task(self.sender.typing(chat.id))
+        for r in rendered:
+            await self.sender.send(chat.id, r)
+
+    async def say(self, chat_id: int, key: str, locale: str = "") -> None:
+        """Send one content text outside a turn (a group notice, an apology)."""
+        loc = self.coach.locale_of(locale)
+        await self.sender.send(chat_id, self.coach.content.render(Reply(key), loc))

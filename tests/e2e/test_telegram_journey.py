@@ -1,0 +1,71 @@
+"""A newcomer's whole journey to a plan card, through the real Application over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from bot_harness import polling_bot
+from fake_telegram import Chat, FakeTelegram
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def fake() -> FakeTelegram:
+    server = FakeTelegram()
+    server.start()
+    yield server
+    server.stop()
+
+
+async def onboard_partner(chat: Chat) -> None:
+    """/start through onboarding as a partner called Robin, in London."""
+    out = await chat.say("/start")
+    assert "Hi, I'm a coach" in out[0].text
+    await chat.tap("Next")
+    await chat.tap("My partner")
+    await chat.say("Robin")
+    await chat.tap("Not now")
+    await chat.say("London")
+    out = await chat.tap("Yes, that's right")
+    assert out[-1].buttons()[0][0] == "Work through a conflict"
+
+
+def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with polling_bot(fake, tmp_path / "coach.db"):
+            chat = Chat(fake, 501)
+            await onboard_partner(chat)
+            await chat.tap("Work through a conflict")
+            await chat.say("We argued about the bills. I said 'you never plan ahead' and left.")
+            await chat.say("Robin said: you never plan. I said: forget it, and left the room.")
+            await chat.say("Robin went quiet")
+            await chat.say("I raised my voice at Robin and walked out")
+            await chat.tap("Tight chest", expect_messages=False)
+            assert chat.keyboard().buttons()[0][0] == "✓ Tight chest"  # ticked in place
+            await chat.tap("Done")
+            await chat.say("hurt and a bit ashamed")
+            await chat.tap("Done")
+            await chat.tap("Next")
+            await chat.tap("Next")
+            await chat.tap("3")
+            await chat.tap("No")
+            await chat.tap("Name it and own my part", expect_messages=False)
+            await chat.tap("Done")
+            out = await chat.tap("Write my own")
+            out = await chat.say("You always do this, answer me right now")
+            assert "A softer way might be" in out[-1].text
+            await chat.tap("Use the softer version")
+            out = await chat.tap("Tomorrow")
+            card = out[0]
+            assert "Your repair plan with Robin" in card.text
+            assert "<b>Your repair plan with Robin</b>" in card.html
+            assert "Name it and own my part" in card.text
+        # Nothing Telegram refused, and every press answered.
+        assert fake.errors == []
+        assert fake.open_queries == set()  # every press was answered
+        assert [c["command"] for c in fake.commands[""]][:3] == ["start", "new", "space"]
+
+    asyncio.run(scenario())
