@@ -40,9 +40,7 @@ class Runtime:
         except Exception:
             self.failed.add(update.update_id)
             raise
-        if turn is None:  # a redelivered update: applied before, its replies sent before
-            if query is not None:
-                await self.sender.answer(query.id, chat.id)
+        if turn is None:  # a redelivered update: applied, answered and replied to before
             return
         if not self.coach.store.is_active(key):
             self.coach.store.set_active(key, True)  # they came back

@@ -12,14 +12,6 @@ from fake_telegram import Chat, FakeTelegram
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture
-def fake() -> FakeTelegram:
-    server = FakeTelegram()
-    server.start()
-    yield server
-    server.stop()
-
-
 async def onboard_partner(chat: Chat) -> None:
     """/start through onboarding as a partner called Robin, in London."""
     out = await chat.say("/start")

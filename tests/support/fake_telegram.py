@@ -176,9 +176,10 @@ class FakeTelegram:
             self.loop.run_until_complete(self._start())
             ready.set()
             self.loop.run_forever()
-            self.loop.run_until_complete(
-                self._runner.cleanup() if self._runner else asyncio.sleep(0)
-            )
+            pending = asyncio.all_tasks(self.loop)
+            for task in pending:
+                task.cancel()
+            self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self.loop.close()
 
         self._thread = threading.Thread(target=serve, name="fake-telegram", daemon=True)
@@ -204,6 +205,9 @@ class FakeTelegram:
     def stop(self) -> None:
         """Stop serving."""
         if self.loop and self._thread:
+            if self._runner:
+                done = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self.loop)
+                done.result(10)
             self.loop.call_soon_threadsafe(self.loop.stop)
             self._thread.join(10)
 
@@ -299,7 +303,7 @@ class FakeTelegram:
             (self.blocked.add if status == "kicked" else self.blocked.discard)(user_id)
         old = "member" if status == "kicked" else "kicked"
         change = {"chat": self.chat(user_id), "from": self.user(user_id), "date": int(time.time()),
-                  "old_chat_member": {"user": BOT, "status": old},
+                  "old_chat_member": {"user": BOT, "status": old, "until_date": 0},
                   "new_chat_member": {"user": BOT, "status": status, "until_date": 0}}  # fmt: skip
         return self.push({"my_chat_member": change})
 
