@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import sys
 from pathlib import Path
@@ -53,6 +54,16 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
     store = SQLiteStore(args.db or settings.database)
     coach = Coach(Engine(_content(settings), default_country=settings.country), store)
+    try:
+        import uvloop  # a faster event loop where it is installed (Linux, macOS)
+
+        uvloop.install()
+    except ImportError:
+        pass
+    # Everything loaded at start-up lives for the whole run: keep the collector off it, and
+    # collect the young generation less often (PTB makes many short-lived objects per update).
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     try:
         (run_webhook if args.webhook else run_polling)(settings, coach)
     finally:

@@ -48,7 +48,9 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_secret: SecretStr | None = None
     """Checked on every webhook request (Telegram's X-Telegram-Bot-Api-Secret-Token)."""
-    max_concurrent_updates: int = 256
+    max_concurrent_updates: int = 64
     """Updates processed at once (one at a time per chat, in order)."""
+    connection_pool_size: int = 16
+    """Connections to the Bot API (httpcore scans its pool on every request: keep it small)."""
     request_timeout: float = 10.0
     """Seconds to wait for the Bot API on each call."""

@@ -199,8 +199,12 @@ def check_markup(markup: str) -> list[str]:
             stack.append(tag)
     problems.extend(f"<{t}> is never closed" for t in stack)
     stray = re.sub(r"<[^>]*>", "", markup)
-    if "<" in stray or re.search(r"&(?!(amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)", stray):
-        problems.append("a bare '<' or '&' outside an entity")
+    if (
+        "<" in stray
+        or ">" in stray
+        or re.search(r"&(?!(amp|lt|gt|quot|#\d+|#x[0-9a-fA-F]+);)", stray)
+    ):
+        problems.append("a bare '<', '>' or '&' outside an entity")
     return problems
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 SCHEMA_VERSION = 1
@@ -82,7 +82,8 @@ class Session:
 
     def to_json(self) -> str:
         """Serialise to compact JSON."""
-        return json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
+        data = {**self.__dict__, "profile": self.profile.__dict__}  # asdict deep-copies: slow
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, raw: str | bytes) -> Session:

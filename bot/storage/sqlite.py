@@ -155,8 +155,9 @@ class SQLiteStore:
         if any(e.kind == "erase_all" for e in turn.effects):
             self.db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
             return  # nothing of the user is written again: the next turn starts afresh
-        self.db.execute(
-            "INSERT INTO users (user_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+        self.db.execute(  # a user who writes again is reachable again
+            "INSERT INTO users (user_id, created_at) VALUES (?, ?)"
+            " ON CONFLICT (user_id) DO UPDATE SET active = 1 WHERE active = 0",
             (user_id, stamp),
         )
         if version == 0:

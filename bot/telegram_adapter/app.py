@@ -19,12 +19,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
 from bot.coach import Coach
 from bot.settings import Settings
 from bot.telegram_adapter import handlers
 from bot.telegram_adapter.ordering import ChatLocks, PerChatProcessor, chat_key
+from bot.telegram_adapter.request import AiohttpRequest
 from bot.telegram_adapter.runtime import Runtime, user_key
 from bot.telegram_adapter.sending import Sender
 
@@ -44,10 +44,8 @@ def build_application(settings: Settings, coach: Coach, polling: bool = True) ->
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
-        .request(HTTPXRequest(connection_pool_size=64, read_timeout=timeout,
-                              connect_timeout=timeout, write_timeout=timeout,
-                              pool_timeout=timeout))
-        .get_updates_request(HTTPXRequest(read_timeout=timeout + 30, connect_timeout=timeout))
+        .request(AiohttpRequest(settings.connection_pool_size, timeout, timeout, timeout))
+        .get_updates_request(AiohttpRequest(1, timeout, timeout, timeout))
         .concurrent_updates(PerChatProcessor(settings.max_concurrent_updates, locks))
         .arbitrary_callback_data(False)
         .post_init(_register_commands)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ from dialogue.events import Event
 from dialogue.replies import Reply
 
 log = logging.getLogger(__name__)
-TYPING_FROM = 2  # replies in one turn before "typing…" is shown first
+TYPING_FROM = 3  # a sequence this long (the safety answer) is preceded by "typing…"
 
 
 def user_key(user_id: int) -> str:
@@ -42,8 +41,6 @@ class Runtime:
             raise
         if turn is None:  # a redelivered update: applied, answered and replied to before
             return
-        if not self.coach.store.is_active(key):
-            self.coach.store.set_active(key, True)  # they came back
         rendered = self.coach.render(turn.replies, turn.session.locale)
         if query is not None:
             if turn.stale:
@@ -62,7 +59,7 @@ class Runtime:
                     chat.id, message.message_id, chosen(reply_markup, query.data, tick)
                 )
         if len(rendered) >= TYPING_FROM:
-            asyncio.get_running_loop().create_task(self.sender.typing(chat.id))
+            await self.sender.typing(chat.id)
         for r in rendered:
             await self.sender.send(chat.id, r)
 

@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 
 from aiohttp import web
@@ -37,47 +36,47 @@ class TelegramError(Exception):
         self.code, self.description, self.retry_after = code, description, retry_after
 
 
-class _Entities(HTMLParser):
-    """Telegram's HTML parse mode: allowed tags only, balanced; returns the visible text."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.stack: list[str] = []
-        self.text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ALLOWED:
-            raise TelegramError(
-                400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"'
-            )
-        self.stack.append(tag)
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self.stack or self.stack[-1] != tag:
-            raise TelegramError(
-                400, f'Bad Request: can\'t parse entities: Unexpected end tag "{tag}"'
-            )
-        self.stack.pop()
-
-    def handle_data(self, data: str) -> None:
-        self.text.append(data)
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)((?:\s+[a-zA-Z-]+=\"[^\"]*\")*)\s*>|<|>")
+_ENTITY = re.compile(r"&(?:lt|gt|amp|quot|#\d+|#x[0-9a-fA-F]+);")
 
 
 def parse_html(text: str) -> str:
-    """The visible text of an HTML message, or Telegram's error."""
-    stray = text.replace("&lt;", "").replace("&gt;", "").replace("&amp;", "").replace("&quot;", "")
-    stray = re.sub(r"&#x?[0-9a-fA-F]+;", "", stray)
-    if "&" in re.sub(r"<[^>]*>", "", stray):
-        raise TelegramError(400, "Bad Request: can't parse entities: Character '&' is reserved")
-    parser = _Entities()
-    parser.feed(text)
-    parser.close()
-    if parser.stack:
+    """The visible text of an HTML message, or Telegram's error (allowed tags, balanced)."""
+    stack: list[str] = []
+    visible: list[str] = []
+    pos = 0
+    for m in _TAG.finditer(text):
+        visible.append(text[pos : m.start()])
+        pos = m.end()
+        if m.group(2) is None:
+            raise TelegramError(
+                400,
+                f"Bad Request: can't parse entities: Unexpected {m.group(0)!r} at byte offset {m.start()}",
+            )
+        closing, tag = m.group(1) == "/", m.group(2).lower()
+        if tag not in ALLOWED:
+            raise TelegramError(
+                400,
+                f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}" at byte offset {m.start()}',
+            )
+        if closing:
+            if not stack or stack.pop() != tag:
+                raise TelegramError(
+                    400,
+                    f"Bad Request: can't parse entities: Unexpected end tag at byte offset {m.start()}",
+                )
+        else:
+            stack.append(tag)
+    visible.append(text[pos:])
+    if stack:
         raise TelegramError(
             400,
-            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{parser.stack[-1]}\"",
+            f"Bad Request: can't parse entities: Can't find end tag corresponding to start tag \"{stack[-1]}\"",
         )
-    return html.unescape("".join(parser.text))
+    plain = "".join(visible)
+    if "&" in _ENTITY.sub("", plain):
+        raise TelegramError(400, "Bad Request: can't parse entities: Character '&' is reserved")
+    return html.unescape(plain)
 
 
 def check_markup(markup: Any) -> dict[str, Any] | None:
@@ -157,7 +156,8 @@ class FakeTelegram:
         self.open_queries: set[str] = set()
         self.commands: dict[str, Any] = {}
         self.webhook: dict[str, Any] = {}
-        self.injected_at: dict[int, float] = {}
+        self.waiting: dict[int, list[float]] = {}  # chat -> injection times not yet answered
+        self.latencies: list[float] = []  # injection of a message to the bot's next sendMessage
         self.loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -236,7 +236,9 @@ class FakeTelegram:
             uid = next(self.update_ids)
             update = {"update_id": uid, **update}
             self.updates.append(update)
-            self.injected_at[uid] = time.monotonic()
+            if "message" in update:
+                chat = update["message"]["chat"]["id"]
+                self.waiting.setdefault(chat, []).append(time.monotonic())
         self._notify()
         return uid
 
@@ -483,6 +485,8 @@ class FakeTelegram:
         with self.lock:
             sent = Sent(chat_id, next(self.message_ids), visible, str(p["text"]), markup)
             self.sent.append(sent)
+            if self.waiting.get(chat_id):
+                self.latencies.append(sent.at - self.waiting[chat_id].pop(0))
             self.messages[(chat_id, sent.message_id)] = sent
         return self._as_message(sent)
 
