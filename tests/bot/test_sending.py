@@ -1,0 +1,111 @@
+"""Sending: long texts split at paragraphs, compact keyboards, Telegram's failures handled."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.telegram_adapter.sending import MESSAGE_MAX, Sender, keyboard, split_html
+from dialogue.content import Rendered
+
+
+def test_short_text_is_one_message() -> None:
+    assert split_html("Hello <b>there</b>") == ["Hello <b>there</b>"]
+
+
+def test_long_text_splits_at_paragraphs_and_keeps_every_word() -> None:
+    paragraphs = [f"<b>Part {i}</b> " + "word " * 150 for i in range(12)]
+    text = "\n\n".join(paragraphs)
+    parts = split_html(text)
+    assert len(parts) > 1
+    assert all(len(p) <= MESSAGE_MAX for p in parts)
+    assert all(p.count("<b>") == p.count("</b>") for p in parts)  # never inside a tag
+    assert "\n\n".join(parts).split() == text.split()
+
+
+def test_one_huge_paragraph_is_cut_at_spaces() -> None:
+    parts = split_html("word " * 3000)
+    assert all(len(p) <= MESSAGE_MAX for p in parts)
+    assert " ".join(parts).split() == ["word"] * 3000
+
+
+def test_keyboard_callback_data_is_compact() -> None:
+    rendered = Rendered(
+        "x", ((("space_greet", "Give space"), ("own_part", "Own it")),), token="zz9"
+    )
+    markup = keyboard(rendered)
+    assert markup == {"inline_keyboard": [[
+        {"text": "Give space", "callback_data": "zz9|space_greet"},
+        {"text": "Own it", "callback_data": "zz9|own_part"},
+    ]]}  # fmt: skip
+    assert keyboard(Rendered("x", ())) is None
+
+
+class Script:
+    """A Bot API call that fails as told, then succeeds."""
+
+    def __init__(self, *failures: Exception) -> None:
+        self.failures, self.calls = list(failures), 0
+
+    async def __call__(self) -> str:
+        self.calls += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        return "ok"
+
+
+def run(failures: list[Exception]) -> tuple[Any, Script, list[float], list[int]]:
+    script, slept, blocked = Script(*failures), [], []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    sender = Sender(bot=None, on_blocked=blocked.append, attempts=4, backoff=0.1, sleep=sleep)  # type: ignore[arg-type]
+    result = asyncio.run(sender.call(7, script))
+    return result, script, slept, blocked
+
+
+def test_retry_after_is_waited_out() -> None:
+    result, script, slept, _ = run([RetryAfter(timedelta(seconds=3))])
+    assert (result, script.calls, slept) == ("ok", 2, [3.0])
+
+
+def test_server_errors_back_off() -> None:
+    result, script, slept, _ = run([NetworkError("502 Bad Gateway"), NetworkError("500")])
+    assert (result, script.calls, slept) == ("ok", 3, [0.1, 0.2])
+
+
+def test_not_modified_is_not_an_error() -> None:
+    result, script, slept, _ = run([BadRequest("Message is not modified: same content")])
+    assert (result, script.calls, slept) == (None, 1, [])
+
+
+def test_bad_request_is_caught_before_network_error() -> None:
+    assert issubclass(BadRequest, NetworkError)  # why the order of the except clauses matters
+    result, script, _, _ = run([BadRequest("Can't parse entities")])
+    assert (result, script.calls) == (None, 1)
+
+
+def test_forbidden_marks_the_user_blocked() -> None:
+    result, script, _, blocked = run([Forbidden("bot was blocked by the user")])
+    assert (result, script.calls, blocked) == (None, 1, [7])
+
+
+@pytest.mark.parametrize("cause", ["read", "connect"])
+def test_a_timeout_is_repeated_only_if_nothing_was_sent(cause: str) -> None:
+    import aiohttp  # noqa: PLC0415
+
+    err = TimedOut()
+    err.__cause__ = aiohttp.ConnectionTimeoutError() if cause == "connect" else TimeoutError()
+    result, script, _, _ = run([err])
+    assert script.calls == (2 if cause == "connect" else 1)
+    assert result == ("ok" if cause == "connect" else None)
+
+
+def test_giving_up_after_the_attempts() -> None:
+    result, script, slept, _ = run([NetworkError("x")] * 4)
+    assert (result, script.calls, len(slept)) == (None, 4, 4)
