@@ -61,3 +61,24 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
         assert [c["command"] for c in fake.commands[""]][:3] == ["start", "new", "space"]
 
     asyncio.run(scenario())
+
+
+def test_crisis_deep_link_and_commands_over_telegram(fake: FakeTelegram, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with polling_bot(fake, tmp_path / "coach.db"):
+            chat = Chat(fake, 502)
+            await onboard_partner(chat)
+            out = await chat.say("/start new")  # a deep link straight into a conflict
+            assert "What happened" in out[-1].text
+            actions = len(fake.calls_of("sendChatAction"))
+            out = await chat.say("honestly i just want to end it all")
+            assert len(out) == 3  # care, crisis lines (UK: the user is in London), the question
+            assert "Samaritans" in out[1].text and "116 123" in out[1].text
+            assert "Are you safe right now?" in out[2].text
+            assert len(fake.calls_of("sendChatAction")) == actions + 1  # "typing…" first
+            await chat.tap("I'm safe right now")
+            out = await chat.tap("Go on where we were")
+            assert "What happened" in out[-1].text
+        assert fake.errors == []
+
+    asyncio.run(scenario())

@@ -26,9 +26,7 @@ async def deliver(client, chat: Chat, action) -> list:
     return await chat.settle(before)
 
 
-def test_webhook_journey_secret_and_redelivery(
-    fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_webhook_journey_secret_and_redelivery(fake: FakeTelegram, tmp_path: Path) -> None:
     db = tmp_path / "c.db"
 
     async def scenario() -> None:

@@ -16,7 +16,7 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -327,27 +327,29 @@ class FakeTelegram:
             m = self.to(chat_id)[-1]
             return self.messages[(chat_id, m.message_id)]
 
-    def wait_until(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
-        """Block until check() is truthy (for tests whose bot runs elsewhere)."""
+    def _checks(self, check: Callable[[], Any], timeout: float) -> Iterator[Any]:
+        """check()'s result, under the lock, until the deadline; then TimeoutError."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                result = check()
+                yield check()
+        raise TimeoutError("the bot did not do what was expected in time")
+
+    def wait_until(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
+        """Block until check() is truthy (for tests whose bot runs elsewhere)."""
+        for result in self._checks(check, timeout):
             if result:
                 return result
             time.sleep(0.01)
-        raise TimeoutError("the bot did not do what was expected in time")
+        return None
 
     async def until(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
         """Await until check() is truthy (for a bot in the caller's event loop)."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                result = check()
+        for result in self._checks(check, timeout):
             if result:
                 return result
             await asyncio.sleep(0.01)
-        raise TimeoutError("the bot did not do what was expected in time")
+        return None
 
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
