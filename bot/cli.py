@@ -18,14 +18,20 @@ def _content(settings: Settings, folder: str | None = None):
     return Content(Path(root) if root else None, settings.locale)
 
 
+def _store(settings: Settings, db: str | None = None):  # type: ignore[no-untyped-def]  # lazy import
+    from bot.storage import Sealer, open_store
+
+    key = settings.encryption_key.get_secret_value() if settings.encryption_key else ""
+    return open_store(db or settings.database, settings.database_url, Sealer.from_setting(key))
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Chat with the coach in the terminal (or speak JSON lines with --jsonl)."""
     from bot.console import Console, interactive, jsonl
-    from bot.storage import SQLiteStore
     from dialogue.engine import Engine
 
     engine = Engine(_content(settings), default_country=settings.country)
-    store = SQLiteStore(args.db or settings.database)
+    store = _store(settings, args.db)
     console = Console(engine, store, args.user, args.locale or settings.locale)
     try:
         return jsonl(console) if args.jsonl else interactive(console)
@@ -38,7 +44,6 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     import logging
 
     from bot.coach import Coach
-    from bot.storage import SQLiteStore
     from bot.telegram_adapter.app import run_polling, run_webhook
     from dialogue.engine import Engine
 
@@ -52,7 +57,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
-    store = SQLiteStore(args.db or settings.database)
+    store = _store(settings, args.db)
+    if not store.sealer.active:
+        logging.getLogger("repair-coach").warning(
+            "REPAIR_COACH_ENCRYPTION_KEY is not set: what users write is stored unencrypted"
+        )
     coach = Coach(Engine(_content(settings), default_country=settings.country), store)
     try:
         import uvloop  # a faster event loop where it is installed (Linux, macOS)
@@ -66,6 +75,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     gc.set_threshold(50_000, 20, 20)
     try:
         (run_webhook if args.webhook else run_polling)(settings, coach)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
+    """Re-encrypt every stored text with the newest key (the first in the setting)."""
+    store = _store(settings, args.db)
+    try:
+        if not store.sealer.active:
+            print("rekey needs REPAIR_COACH_ENCRYPTION_KEY", file=sys.stderr)
+            return 2
+        print(f"rekey: {store.rekey()} rows re-encrypted with the newest key")
     finally:
         store.close()
     return 0
@@ -134,6 +156,9 @@ def parser() -> argparse.ArgumentParser:
     run.add_argument("--port", type=int, help="webhook: port to listen on (default 8443)")
     run.add_argument("--url", help="webhook: the public URL to register with Telegram")
     run.set_defaults(func=cmd_run)
+    rekey = sub.add_parser("rekey", help=cmd_rekey.__doc__)
+    rekey.add_argument("--db", help="SQLite file (default: your data folder)")
+    rekey.set_defaults(func=cmd_rekey)
     analyze = sub.add_parser("analyze", help=cmd_analyze.__doc__)
     analyze.add_argument("--locale")
     analyze.set_defaults(func=cmd_analyze)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from bot.storage import AlreadyApplied, SQLiteStore
+from bot.storage import AlreadyApplied, Store
 from dialogue.content import Content, Rendered
 from dialogue.engine import Engine, Turn
 from dialogue.events import Event
@@ -23,7 +23,7 @@ def utc_now() -> datetime:
 class Coach:
     """The engine and the store together: the one place a turn is applied."""
 
-    def __init__(self, engine: Engine, store: SQLiteStore, clock: Clock = utc_now) -> None:
+    def __init__(self, engine: Engine, store: Store, clock: Clock = utc_now) -> None:
         self.engine, self.store, self.clock = engine, store, clock
         self.content: Content = engine.content
 

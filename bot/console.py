@@ -8,10 +8,13 @@ import sys
 import textwrap
 from collections.abc import Iterable
 from datetime import datetime
+from pathlib import Path
 from typing import Any, TextIO
 
+from platformdirs import user_data_dir
+
 from bot.coach import Clock, Coach, utc_now
-from bot.storage import SQLiteStore
+from bot.storage import Store
 from dialogue.content import Content, Rendered
 from dialogue.engine import Engine, Turn
 from dialogue.events import Event, Press, Unsupported, parse_text
@@ -24,12 +27,13 @@ class Console:
     """One user's conversation, stored in SQLite, rendered for a terminal or as JSON."""
 
     def __init__(
-        self, engine: Engine, store: SQLiteStore, user_id: str, locale: str = "en",
+        self, engine: Engine, store: Store, user_id: str, locale: str = "en",
         clock: Clock = utc_now,
     ) -> None:  # fmt: skip
         self.engine, self.store, self.user_id = engine, store, user_id
         self.coach = Coach(engine, store, clock)
         self.locale, self.clock = locale, clock
+        self.export_dir: Path | None = None
         self.content: Content = engine.content
         self.buttons: list[tuple[str, str]] = []  # (id, label) of the latest keyboard
         session, _ = store.load(user_id)
@@ -55,9 +59,25 @@ class Console:
         assert turn is not None  # only a repeated update id is skipped, and a console has none
         self.locale = turn.session.locale
         rendered = self.render(turn.replies)
+        if any(e.kind == "export" for e in turn.effects):
+            path = self.export(now)
+            say = self.content.locale(self.locale).render_text
+            rendered.append(Rendered(say("console.exported", {"path": str(path)}), ()))
         if not turn.stale:
             self._remember(rendered)
         return turn, rendered
+
+    def export(self, now: datetime | None = None) -> Path:
+        """Write everything stored about the user to a JSON file; return its path."""
+        moment = now or self.clock()
+        folder = self.export_dir or Path(user_data_dir("repair-coach", appauthor=False)) / "exports"
+        folder.mkdir(parents=True, exist_ok=True)
+        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.user_id)
+        path = folder / f"repair-coach-{safe}-{moment:%Y%m%d-%H%M%S}.json"
+        doc = self.store.export(self.user_id, moment)
+        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        path.chmod(0o600)
+        return path
 
     def resolve(self, typed: str) -> Event:
         """Typed input: a button's label or number presses it, anything else is text."""

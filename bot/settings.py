@@ -21,6 +21,10 @@ class Settings(BaseSettings):
 
     database: str = Field(default_factory=lambda: str(default_db()))
     """SQLite path, or ":memory:"."""
+    database_url: str = ""
+    """postgresql://… to use PostgreSQL (several workers) instead of SQLite."""
+    encryption_key: SecretStr | None = None
+    """Fernet keys, comma-separated, newest first: every free-text field is encrypted at rest."""
     locale: str = "en"
     """The language new users are greeted in."""
     country: str = "US"

@@ -379,11 +379,16 @@ class Engine:
         """Slash commands work from every state."""
         s = ctx.session
         name = event.name
-        if s.state == "start.new" and name not in ("sos", "privacy", "help", "delete"):
+        if s.state == "start.new" and name not in ("sos", "privacy", "help", "delete", "export"):
             self.jump(ctx, "onboarding.welcome")
             return
         if name == "back":
             self.back(ctx)
+        elif name == "export":
+            ctx.effects.append(Effect("export", {"user_id": s.user_id}))
+            ctx.say("menu.export")
+            if s.state != "start.new":
+                self.prompt(ctx)
         elif name == "cancel":
             self.cancel(ctx)
         elif name in COMMAND_STATES:

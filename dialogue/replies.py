@@ -47,6 +47,7 @@ VARS: dict[str, Var] = {
     "kind": Var("enum", values=("self_harm", "medical", "harm_to_child", "abuse", "sos")),
     "country": Var("enum", values=("US", "UK", "IE", "CA", "AU", "INTL")),
     "limit": Var("int", 10_000),
+    "path": Var("str", 300),  # a file the console wrote
     "plan": Var("plan"),  # a plan card's fields: flows/conflict.py make_plan
 }
 

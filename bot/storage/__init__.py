@@ -1,5 +1,31 @@
-"""Sessions, plans and the schedule: SQLite by default (PostgreSQL arrives with many workers)."""
+"""Sessions, plans, the schedule and more: SQLite by default, PostgreSQL for many workers."""
 
-from bot.storage.sqlite import AlreadyApplied, ConflictError, SQLiteStore, StorageError
+from __future__ import annotations
 
-__all__ = ["AlreadyApplied", "ConflictError", "SQLiteStore", "StorageError"]
+from pathlib import Path
+
+from bot.storage.base import AlreadyApplied, ConflictError, SQLStore, StorageError
+from bot.storage.crypto import Sealer
+from bot.storage.sqlite import SQLiteStore
+
+Store = SQLStore
+
+
+def open_store(database: str | Path, url: str = "", sealer: Sealer | None = None) -> SQLStore:
+    """PostgreSQL when a URL is given, else the SQLite file at `database`."""
+    if url:
+        from bot.storage.postgres import PostgresStore  # noqa: PLC0415 - psycopg only when used
+
+        return PostgresStore(url, sealer)
+    return SQLiteStore(database, sealer)
+
+
+__all__ = [
+    "AlreadyApplied",
+    "ConflictError",
+    "SQLiteStore",
+    "Sealer",
+    "StorageError",
+    "Store",
+    "open_store",
+]  # fmt: skip

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 
@@ -62,6 +63,15 @@ class Runtime:
             await self.sender.typing(chat.id)
         for r in rendered:
             await self.sender.send(chat.id, r)
+        if any(e.kind == "export" for e in turn.effects):
+            await self.export(chat.id, key, turn.session.locale)
+
+    async def export(self, chat_id: int, user: str, locale: str) -> None:
+        """Send everything stored about the user as a JSON file."""
+        doc = self.coach.store.export(user, self.coach.clock())
+        body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+        caption = self.coach.content.render(Reply("menu.export_caption"), locale).html
+        await self.sender.document(chat_id, "repair-coach-export.json", body, caption)
 
     async def say(self, chat_id: int, key: str, locale: str = "") -> None:
         """Send one content text outside a turn (a group notice, an apology)."""

@@ -139,6 +139,15 @@ class Sender:
             )
         return message
 
+    async def document(self, chat_id: int, filename: str, body: bytes, caption: str) -> None:
+        """Send a file (an export) with an HTML caption."""
+        await self.call(
+            chat_id,
+            lambda: self.bot.send_document(
+                chat_id, document=body, filename=filename, caption=caption, parse_mode="HTML"
+            ),
+        )
+
     async def edit_keyboard(self, chat_id: int, message_id: int, markup: Markup | None) -> None:
         """Replace (or remove) the keyboard of a message already sent."""
         params = {"chat_id": chat_id, "message_id": message_id,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -29,9 +31,10 @@ FINISH: list[dict[str, Any]] = [{"press": "d2"}, {"press": "tomorrow"}]
 def run_jsonl(db: Path, lines: list[Any], *extra: str) -> list[dict[str, Any]]:
     """Feed JSON lines to `repair-coach chat --jsonl`; every output line must be JSON."""
     feed = "".join((x if isinstance(x, str) else json.dumps(x)) + "\n" for x in lines)
+    env = {**os.environ, "XDG_DATA_HOME": str(db.parent / "data")}
     proc = subprocess.run(
         [COMMAND, "chat", "--jsonl", "--db", str(db), *extra],
-        input=feed, capture_output=True, text=True, timeout=60, check=True,
+        input=feed, capture_output=True, text=True, timeout=60, check=True, env=env,
     )  # fmt: skip
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
@@ -54,8 +57,17 @@ def test_jsonl_journey_to_a_plan_card_survives_a_restart(tmp_path: Path) -> None
     assert "Your repair plan with Robin" in card["text"]
     assert "<b>Your repair plan with Robin</b>" in card["html"]
     assert "Tomorrow" in card["text"]
-    third = run_jsonl(db, [{"text": "/plans"}])
+    third = run_jsonl(db, [{"text": "/plans"}, {"text": "/export"}])
     assert "Your repair plan with Robin" in third[0]["replies"][0]["text"]
+    saved = third[1]["replies"][-1]["text"]
+    assert saved.startswith("Saved to ")
+    path = Path(saved.removeprefix("Saved to "))
+    assert path.is_relative_to(tmp_path / "data")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # readable by the user only
+    doc = json.loads(path.read_text())
+    assert doc["schema"] == 1
+    assert doc["plans"][0]["data"]["them"] == "Robin"
+    assert doc["session"]["profile"]["name"] == "Robin"
 
 
 def test_jsonl_bad_lines_get_errors_and_the_process_goes_on(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,13 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
             assert "Your repair plan with Robin" in card.text
             assert "<b>Your repair plan with Robin</b>" in card.html
             assert "Name it and own my part" in card.text
+            sends = len(fake.calls_of("sendDocument"))
+            out = await chat.say("/export")
+            await fake.until(lambda: len(fake.calls_of("sendDocument")) == sends + 1)
+            assert fake.to(chat.id)[-1].text == "<document>"
+            assert "Everything I keep" in fake.calls_of("sendDocument")[-1]["caption"]
+            export = json.loads(fake.files[-1][1])
+            assert export["plans"][0]["data"]["them"] == "Robin"
         # Nothing Telegram refused, and every press answered.
         assert fake.errors == []
         assert fake.open_queries == set()  # every press was answered

@@ -155,6 +155,7 @@ class FakeTelegram:
         self.blocked: set[int] = set()
         self.open_queries: set[str] = set()
         self.commands: dict[str, Any] = {}
+        self.files: list[tuple[int, bytes]] = []  # (chat, content) of every file the bot sent
         self.webhook: dict[str, Any] = {}
         self.waiting: dict[int, list[float]] = {}  # chat -> injection times not yet answered
         self.latencies: list[float] = []  # injection of a message to the bot's next sendMessage
@@ -363,7 +364,7 @@ class FakeTelegram:
             return json.loads(body) if body else {}
         if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
             form = await request.post()
-            return {k: (v if isinstance(v, str) else "<file>") for k, v in form.items()}
+            return {k: (v if isinstance(v, str) else v.file.read()) for k, v in form.items()}
         return dict(request.query)
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
@@ -503,6 +504,8 @@ class FakeTelegram:
         self._reachable(chat_id)
         if not p.get(kind):
             raise TelegramError(400, f"Bad Request: there is no {kind} in the request")
+        with self.lock:
+            self.files.append((chat_id, p[kind]))
         with self.lock:
             sent = Sent(chat_id, next(self.message_ids), f"<{kind}>", "", None)
             self.sent.append(sent)

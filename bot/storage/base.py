@@ -1,0 +1,281 @@
+"""What both engines share: the turn in one transaction, effects, export, erase, rekey.
+
+Exceptions: StorageError (the database cannot be opened, migrated, read or written)
+  > ConflictError (the session's version moved on under the turn: retry it)
+  > AlreadyApplied (this update id was applied before: nothing runs; not a failure)
+"""
+
+from __future__ import annotations
+
+import json
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from bot.storage.crypto import Sealer, SealError
+from bot.storage.schema import SCHEMA_VERSION, SEALED, USER_TABLES, ddl
+from dialogue.engine import Turn
+from dialogue.replies import Effect
+from dialogue.session import Session, SessionError
+
+EXPORT_SCHEMA = 1
+EXPORTED = {  # table -> columns, in the order the export shows them
+    "plans": ("id", "created_at", "data"),
+    "outcomes": ("plan_id", "at", "data"),
+    "reflections": ("id", "at", "data"),
+    "schedule": ("kind", "due_at", "ref"),
+}
+
+
+class StorageError(RuntimeError):
+    """The database cannot be opened, migrated, read or written."""
+
+
+class ConflictError(StorageError):
+    """The stored session's version moved on since it was loaded."""
+
+
+class AlreadyApplied(StorageError):  # a condition, not a failure
+    """This update id was applied before: its turn is not run again."""
+
+
+class Cursor(Protocol):
+    """The little of a DB-API cursor the store uses."""
+
+    rowcount: int
+
+    def fetchone(self) -> Any: ...
+    def fetchall(self) -> list[Any]: ...
+
+
+Run = Callable[[str, tuple[Any, ...]], Cursor]  # SQL with "?" placeholders, and parameters
+
+
+class SQLStore(ABC):
+    """The store's logic in SQL both SQLite and PostgreSQL speak."""
+
+    dialect = ""
+
+    def __init__(self, sealer: Sealer | None = None) -> None:
+        self.sealer = sealer or Sealer()
+
+    # -- what each engine provides --------------------------------------------------------------
+
+    @abstractmethod
+    def transaction(self) -> AbstractContextManager[Run]:
+        """A write transaction; yields a function that runs one statement."""
+
+    @abstractmethod
+    def lock_user(self, run: Run, user_id: str) -> None:
+        """Hold the user's row until the transaction ends (so workers apply turns one by one)."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the connection."""
+
+    # -- schema ---------------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Bring the schema to the newest version from whatever version it is at; return it."""
+        with self.transaction() as run:
+            run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", ())
+            self.lock_schema(run)
+            current = run("SELECT max(version) FROM schema_version", ()).fetchone()[0] or 0
+            if current > SCHEMA_VERSION:
+                raise StorageError(f"database schema {current} is newer than this code's")
+            for step in range(current, SCHEMA_VERSION):
+                for statement in ddl(step, self.dialect):
+                    run(statement, ())
+                run("INSERT INTO schema_version VALUES (?)", (step + 1,))
+        return SCHEMA_VERSION
+
+    def lock_schema(self, run: Run) -> None:  # noqa: B027 - optional: SQLite needs nothing
+        """Keep two processes from migrating at once (SQLite's write lock already does)."""
+
+    # -- the turn -------------------------------------------------------------------------------
+
+    def load(self, user_id: str) -> tuple[Session | None, int]:
+        """The user's session and its version (None, 0 for someone new)."""
+        with self.transaction() as run:
+            return self._load(run, user_id)
+
+    def _load(self, run: Run, user_id: str) -> tuple[Session | None, int]:
+        row = run("SELECT data, version FROM sessions WHERE user_id = ?", (user_id,)).fetchone()
+        if row is None:
+            return None, 0
+        try:
+            return Session.from_json(self.sealer.open(row[0])), row[1]
+        except (SessionError, SealError) as err:
+            raise StorageError(f"stored session of one user is unreadable: {err}") from err
+
+    def transact(
+        self,
+        user_id: str,
+        step: Callable[[Session | None], Turn],
+        now: datetime | None = None,
+        update_id: int | None = None,
+    ) -> Turn:
+        """Load, run one turn, write it and its effects, mark the update done: all or nothing.
+
+        An update id marked before raises AlreadyApplied and nothing runs.
+        """
+        now = now or datetime.now(UTC)
+        with self.transaction() as run:
+            if update_id is not None:
+                cur = run(
+                    "INSERT INTO processed_updates VALUES (?, ?) ON CONFLICT DO NOTHING",
+                    (update_id, now.isoformat()),
+                )
+                if cur.rowcount != 1:
+                    raise AlreadyApplied(str(update_id))
+            self.lock_user(run, user_id)
+            session, version = self._load(run, user_id)
+            turn = step(session)
+            if not turn.stale:
+                self._write(run, user_id, turn, version, now)
+        if any(e.kind == "erase_all" for e in turn.effects):
+            self.scrub()
+        return turn
+
+    def scrub(self) -> None:  # noqa: B027 - optional: PostgreSQL needs nothing
+        """Make deleted or rewritten data unrecoverable from the files (SQLite: the WAL)."""
+
+    def _write(self, run: Run, user_id: str, turn: Turn, version: int, now: datetime) -> None:
+        stamp = now.isoformat()
+        if any(e.kind == "erase_all" for e in turn.effects):
+            run("DELETE FROM users WHERE user_id = ?", (user_id,))
+            return  # nothing of the user is written again: the next turn starts afresh
+        run(  # a user who writes again is reachable again
+            "INSERT INTO users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id)"
+            " DO UPDATE SET active = 1 WHERE users.active = 0",
+            (user_id, stamp),
+        )
+        data = self.sealer.seal(turn.session.to_json())
+        if version == 0:
+            cur = run(
+                "INSERT INTO sessions VALUES (?, 1, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, data, stamp),
+            )
+        else:
+            cur = run(
+                "UPDATE sessions SET version = version + 1, data = ?, updated_at = ?"
+                " WHERE user_id = ? AND version = ?",
+                (data, stamp, user_id, version),
+            )
+        if cur.rowcount != 1:
+            raise ConflictError("the session was changed by another writer")
+        for effect in turn.effects:
+            self._effect(run, user_id, effect)
+
+    def _effect(self, run: Run, user_id: str, effect: Effect) -> None:
+        data: dict[str, Any] = effect.data
+        if effect.kind == "save_plan":
+            run(
+                "INSERT INTO plans VALUES (?, ?, ?, ?) ON CONFLICT (user_id, id)"
+                " DO UPDATE SET data = excluded.data",
+                (user_id, data["id"], data["created"], self._seal(data)),
+            )
+        elif effect.kind == "follow_up":
+            run(
+                "INSERT INTO schedule VALUES (?, 'follow_up', ?, ?)"
+                " ON CONFLICT (user_id, kind, ref) DO UPDATE SET due_at = excluded.due_at",
+                (user_id, data["plan"], data["at"]),
+            )
+
+    def _seal(self, data: dict[str, Any]) -> str:
+        return self.sealer.seal(json.dumps(data, ensure_ascii=False))
+
+    # -- users and chats ------------------------------------------------------------------------
+
+    def set_active(self, user_id: str, active: bool) -> None:
+        """Mark a user as reachable or not (they blocked the bot, or came back)."""
+        with self.transaction() as run:
+            run("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id))
+
+    def is_active(self, user_id: str) -> bool:
+        """Whether the user can be messaged (unknown users count as active)."""
+        with self.transaction() as run:
+            row = run("SELECT active FROM users WHERE user_id = ?", (user_id,)).fetchone()
+        return row is None or bool(row[0])
+
+    def first_notice(self, chat_id: int) -> bool:
+        """True once per group chat: the first time the coach says it works only in private."""
+        with self.transaction() as run:
+            return (
+                run(
+                    "INSERT INTO group_notices VALUES (?) ON CONFLICT DO NOTHING", (chat_id,)
+                ).rowcount
+                == 1
+            )
+
+    def forget_updates_before(self, moment: datetime) -> int:
+        """Drop processed update ids older than a moment (Telegram redelivers for a day)."""
+        with self.transaction() as run:
+            return run("DELETE FROM processed_updates WHERE at < ?", (moment.isoformat(),)).rowcount
+
+    # -- the user's data ------------------------------------------------------------------------
+
+    def plans(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's plans, newest first."""
+        with self.transaction() as run:
+            rows = run(
+                "SELECT data FROM plans WHERE user_id = ? ORDER BY created_at DESC, id DESC",
+                (user_id,),
+            ).fetchall()
+        return [json.loads(self.sealer.open(r[0])) for r in rows]
+
+    def export(self, user_id: str, now: datetime | None = None) -> dict[str, Any]:
+        """Everything stored about a user, opened and readable, as one JSON-ready document."""
+        now = now or datetime.now(UTC)
+        with self.transaction() as run:
+            user = run(
+                "SELECT created_at, active FROM users WHERE user_id = ?", (user_id,)
+            ).fetchone()
+            session, version = self._load(run, user_id)
+            tables = {
+                table: [dict(zip(columns, row, strict=True)) for row in run(
+                    f"SELECT {', '.join(columns)} FROM {table} WHERE user_id = ?"
+                    f" ORDER BY {columns[1]}", (user_id,)).fetchall()]
+                for table, columns in EXPORTED.items()
+            }  # fmt: skip
+        for rows in tables.values():
+            for row in rows:
+                if "data" in row:
+                    row["data"] = json.loads(self.sealer.open(row["data"]))
+        return {
+            "schema": EXPORT_SCHEMA,
+            "exported_at": now.isoformat(timespec="seconds"),
+            "user": {"id": user_id, "created_at": user[0], "active": bool(user[1])}
+            if user
+            else None,
+            "session": json.loads(session.to_json()) if session else None,
+            "session_version": version,
+            **tables,
+        }
+
+    def rekey(self) -> int:
+        """Re-seal every sealed column with the newest key; return how many rows changed."""
+        changed = 0
+        with self.transaction() as run:
+            for table, key in SEALED.items():
+                rows = run(
+                    f"SELECT user_id, {key}, data FROM {table}", ()
+                ).fetchall()  # table names are constants
+                for user_id, ref, data in rows:
+                    resealed = self.sealer.reseal(data)
+                    if resealed != data:
+                        run(f"UPDATE {table} SET data = ? WHERE user_id = ? AND {key} = ?",
+                            (resealed, user_id, ref))  # fmt: skip
+                        changed += 1
+        self.scrub()
+        return changed
+
+    def user_rows(self, user_id: str) -> dict[str, int]:
+        """How many rows each table holds for a user (for tests of erasure)."""
+        with self.transaction() as run:
+            count = "SELECT count(*) FROM {} WHERE user_id = ?"  # table names: constants only
+            out = {t: run(count.format(t), (user_id,)).fetchone()[0]
+                   for t in (*USER_TABLES, "users")}  # fmt: skip
+        return out

@@ -1,0 +1,83 @@
+"""The one schema, for both engines: SQLAlchemy Core tables compiled to each dialect's DDL.
+
+Every free-text field lives in a `data` column (JSON, sealed with Fernet when a key is set).
+MIGRATIONS[n] takes a database from schema n to n + 1; a released step is never edited.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    Table,
+    Text,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.schema import CreateIndex, CreateTable, DDLElement
+
+metadata = MetaData()
+
+
+def _owned(name: str, *columns: Column, key: tuple[str, ...] = ()) -> Table:
+    """A table of one user's rows: erased with the user (ON DELETE CASCADE)."""
+    owner = Column("user_id", Text, ForeignKey("users.user_id", ondelete="CASCADE"), nullable=False)
+    return Table(name, metadata, owner, *columns, PrimaryKeyConstraint("user_id", *key))
+
+
+users = Table(
+    "users", metadata,
+    Column("user_id", Text, primary_key=True),
+    Column("created_at", Text, nullable=False),
+    Column("active", Integer, nullable=False, server_default="1"),
+)  # fmt: skip
+sessions = _owned(
+    "sessions",
+    Column("version", Integer, nullable=False),
+    Column("data", Text, nullable=False),
+    Column("updated_at", Text, nullable=False),
+)
+plans = _owned("plans", Column("id", Text, nullable=False),
+               Column("created_at", Text, nullable=False), Column("data", Text, nullable=False),
+               key=("id",))  # fmt: skip
+outcomes = _owned("outcomes", Column("plan_id", Text, nullable=False),
+                  Column("at", Text, nullable=False), Column("data", Text, nullable=False),
+                  key=("plan_id", "at"))  # fmt: skip
+reflections = _owned("reflections", Column("id", Text, nullable=False),
+                     Column("at", Text, nullable=False), Column("data", Text, nullable=False),
+                     key=("id",))  # fmt: skip
+schedule = _owned("schedule", Column("kind", Text, nullable=False),
+                  Column("ref", Text, nullable=False), Column("due_at", Text, nullable=False),
+                  key=("kind", "ref"))  # fmt: skip
+# Update ids already applied. No user id: erasing a user leaves nothing of theirs here, and a
+# redelivered update stays harmless.
+processed_updates = Table(
+    "processed_updates", metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", Text, nullable=False),
+)  # fmt: skip
+group_notices = Table(
+    "group_notices", metadata, Column("chat_id", BigInteger, primary_key=True, autoincrement=False)
+)
+schedule_due = Index("schedule_due", schedule.c.due_at)
+processed_at = Index("processed_at", processed_updates.c.at)
+
+USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule")  # then users
+SEALED = {"sessions": "user_id", "plans": "id", "outcomes": "at", "reflections": "id"}
+
+# Schema 0 -> 1: everything above, as first released.
+MIGRATIONS: list[list[DDLElement]] = [
+    [CreateTable(t) for t in metadata.sorted_tables] + [CreateIndex(schedule_due),
+                                                        CreateIndex(processed_at)],
+]  # fmt: skip
+SCHEMA_VERSION = len(MIGRATIONS)
+DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
+
+
+def ddl(step: int, dialect: str) -> list[str]:
+    """The SQL statements of one migration step, in a dialect."""
+    return [str(element.compile(dialect=DIALECTS[dialect])).strip() for element in MIGRATIONS[step]]
