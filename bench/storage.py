@@ -88,8 +88,8 @@ def fill(store: Store, engine: Engine, users: int) -> None:
         for n in range(users):
             uid = f"stored-{n}"
             run("INSERT INTO users (user_id, created_at) VALUES (?, ?)", (uid, NOW.isoformat()))
-            run("INSERT INTO sessions VALUES (?, 1, ?, ?)",
-                (uid, store.sealer.seal(body.replace("template", uid)), NOW.isoformat()))  # fmt: skip
+            sealed = store.sealer.seal(body.replace("template", uid))
+            run("INSERT INTO sessions VALUES (?, 1, ?, ?)", (uid, sealed, NOW.isoformat()))
             for p in plans:
                 run("INSERT INTO plans VALUES (?, ?, ?, ?)",
                     (uid, p["id"], p["created"], store.sealer.seal(json.dumps(p))))  # fmt: skip
@@ -170,9 +170,9 @@ def main() -> int:
             store = open_store(path)
             fill(store, engine, count)
             store.close()
-        per_user = sqlite_size(big) / args.stored
+        size = sqlite_size(big)
         print(f"SQLite size with {args.stored:,} typical users (5 plans each): "
-              f"{sqlite_size(big) / 2**20:,.1f} MiB, {per_user / 1024:.1f} KiB per user")  # fmt: skip
+              f"{size / 2**20:,.1f} MiB, {size / args.stored / 1024:.1f} KiB per user")  # fmt: skip
         rss_small = rss_after_serving(str(small), args.served)
         rss_big = rss_after_serving(str(big), args.served)
         print(f"worker RSS after serving {args.served:,} users: {rss_small / 1024:.1f} MiB with "
