@@ -40,12 +40,28 @@ class Coach:
 
         def step(session: Session | None) -> Turn:
             session = session or self.engine.new_session(user_id, self.locale_of(locale))
-            return self.engine.handle(session, event, now)
+            query = self.engine.wants(session, event)
+            data = self.store.fetch(user_id, query) if query else None
+            return self.engine.handle(session, event, now, data)
 
         try:
             return self.store.transact(user_id, step, now, update_id)
         except AlreadyApplied:
             return None
+
+    def current(self, session: Session, now: datetime | None = None) -> list[Reply]:
+        """The question the coach is asking now (after a restart), with the data it shows."""
+        query = self.engine.wants(session, None)  # type: ignore[arg-type]
+        data = self.store.fetch(session.user_id, query) if query else None
+        return self.engine.current(session, now or self.clock(), data)
+
+    def chart(self, figures: dict[str, object], locale: str) -> bytes:
+        """The /progress picture as PNG, its words from the locale's content."""
+        from bot.charts import progress_png  # noqa: PLC0415 - matplotlib only when drawn
+
+        loc = self.content.locale(locale)
+        words = ("title", "ruptures", "repairs", "days", "count", "week")
+        return progress_png(figures, {w: loc.label(f"chart.{w}") for w in words})
 
     def locale_of(self, wanted: str | None) -> str:
         """A locale the content has: the wanted one, its language, or the default."""

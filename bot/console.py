@@ -39,7 +39,7 @@ class Console:
         session, _ = store.load(user_id)
         if session:
             self.locale = session.locale
-            self._remember(self.render(engine.current(session, clock())))
+            self._remember(self.render(self.coach.current(session, clock())))
 
     def render(self, replies: Iterable[Reply]) -> list[Rendered]:
         """Replies rendered in the user's locale."""
@@ -59,23 +59,32 @@ class Console:
         assert turn is not None  # only a repeated update id is skipped, and a console has none
         self.locale = turn.session.locale
         rendered = self.render(turn.replies)
-        if any(e.kind == "export" for e in turn.effects):
-            path = self.export(now)
-            say = self.content.locale(self.locale).render_text
-            rendered.append(Rendered(say("console.exported", {"path": str(path)}), ()))
+        say = self.content.locale(self.locale).render_text
+        for effect in turn.effects:
+            if effect.kind == "export":
+                path = self.export(now)
+                rendered.append(Rendered(say("console.exported", {"path": str(path)}), ()))
+            elif effect.kind == "chart":
+                path = self.save("progress", "png", self.coach.chart(effect.data, self.locale), now)
+                rendered.append(Rendered(say("console.chart_saved", {"path": str(path)}), ()))
         if not turn.stale:
             self._remember(rendered)
         return turn, rendered
 
     def export(self, now: datetime | None = None) -> Path:
         """Write everything stored about the user to a JSON file; return its path."""
+        doc = self.store.export(self.user_id, now or self.clock())
+        body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+        return self.save("export", "json", body, now)
+
+    def save(self, what: str, suffix: str, body: bytes, now: datetime | None = None) -> Path:
+        """Write a file for the user into the data folder, readable by them only."""
         moment = now or self.clock()
         folder = self.export_dir or Path(user_data_dir("repair-coach", appauthor=False)) / "exports"
         folder.mkdir(parents=True, exist_ok=True)
         safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.user_id)
-        path = folder / f"repair-coach-{safe}-{moment:%Y%m%d-%H%M%S}.json"
-        doc = self.store.export(self.user_id, moment)
-        path.write_text(json.dumps(doc, ensure_ascii=False, indent=2), encoding="utf-8")
+        path = folder / f"repair-coach-{what}-{safe}-{moment:%Y%m%d-%H%M%S}.{suffix}"
+        path.write_bytes(body)
         path.chmod(0o600)
         return path
 
@@ -131,7 +140,7 @@ def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.std
     session, _ = console.store.load(console.user_id)
     if session and session.state != "start.new":
         out.write(console.say("resumed") + "\n\n")
-        show(console.render(console.engine.current(session, console.clock())), out, width)
+        show(console.render(console.coach.current(session, console.clock())), out, width)
     else:
         show(console.send(parse_text("/start"))[1], out, width)
     you = console.label("you")

@@ -12,6 +12,7 @@ from dialogue.content import Content, ContentError, Locale, check_markup, visibl
 from dialogue.flows import FLOWS
 from dialogue.flows.base import GOTO
 from dialogue.flows.conflict import sample_plan
+from dialogue.flows.journal import PAGE, sample_entries
 from dialogue.language.analyzer import Analyzer, LexiconError
 from dialogue.replies import CALLBACK_MAX_BYTES, TOKEN_MAX, VARS, Var, callback_data
 
@@ -43,6 +44,10 @@ def samples(loc: Locale) -> list[dict[str, Any]]:
                 ctx[name] = enums[name][i % len(enums[name])]
             elif var.kind == "list":
                 ctx[name] = _values(var, loc)[: var.size]
+            elif var.kind == "entries":
+                ctx[name] = (sample_entries() * PAGE)[:PAGE]
+            elif var.kind == "entry":
+                ctx[name] = sample_entries()[i % 3]
             else:
                 ctx[name] = sample_plan()
         out.append(ctx)
@@ -51,6 +56,7 @@ def samples(loc: Locale) -> list[dict[str, Any]]:
         if var.optional:
             empty[name] = [] if var.kind == "list" else ""
     empty["count"] = 0
+    empty["entries"] = []
     out.append(empty)
     return out
 

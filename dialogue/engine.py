@@ -13,10 +13,11 @@ from typing import Any
 
 from dialogue.content import Content, to_plain
 from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
-from dialogue.flows import FLOWS
+from dialogue.flows import FLOWS, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
 from dialogue.language import Analysis, Analyzer, normalize
 from dialogue.places import country_of
+from dialogue.progress import progress
 from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
 
@@ -43,10 +44,13 @@ class Turn:
 class Ctx:
     """The model a shared Machine fires on: one user's turn."""
 
-    __slots__ = ("analysis", "effects", "engine", "now", "replies", "safety", "session", "state")
+    __slots__ = ("analysis", "data", "effects", "engine", "now", "replies", "safety", "session",
+                 "state")  # fmt: skip
 
-    def __init__(self, engine: Engine, session: Session, now: datetime) -> None:
-        self.engine, self.session, self.now = engine, session, now
+    def __init__(
+        self, engine: Engine, session: Session, now: datetime, data: dict[str, Any] | None = None
+    ) -> None:
+        self.engine, self.session, self.now, self.data = engine, session, now, data
         self.state = session.state.partition(".")[2]
         self.replies: list[Reply] = []
         self.effects: list[Effect] = []
@@ -104,15 +108,26 @@ class Engine:
 
     # -- the turn ---------------------------------------------------------------------------
 
-    def handle(self, session: Session, event: Event, now: datetime) -> Turn:
-        """Apply one event to a copy of the session and say what follows."""
+    def wants(self, session: Session | None, event: Event) -> tuple[Any, ...] | None:
+        """The stored history a turn needs (a journal page, an entry, progress), or None."""
+        if isinstance(event, Command) and event.name == "progress":
+            return ("progress",)
+        return journal.wants(session, event)
+
+    def handle(
+        self, session: Session, event: Event, now: datetime, data: dict[str, Any] | None = None
+    ) -> Turn:
+        """Apply one event to a copy of the session and say what follows.
+
+        `data` is what `wants` asked for, read from storage by the caller.
+        """
         if isinstance(event, Press) and event.token is not None and event.token != session.token:
             ctx = Ctx(self, session, now)
             ctx.say("common.stale")
             return Turn(session, ctx.replies, [], stale=True)
         session = session.copy()
         session.turn += 1
-        ctx = Ctx(self, session, now)
+        ctx = Ctx(self, session, now, data)
         if isinstance(event, Text):
             if len(event.text) > MAX_TEXT:
                 ctx.say("common.too_long", limit=MAX_TEXT)
@@ -137,11 +152,13 @@ class Engine:
             self.on_answer(ctx, event)
         return self._turn(ctx)
 
-    def current(self, session: Session, now: datetime) -> list[Reply]:
+    def current(
+        self, session: Session, now: datetime, data: dict[str, Any] | None = None
+    ) -> list[Reply]:
         """What the coach is asking right now, to show again after a restart (changes nothing)."""
         if session.state == "start.new":
             return []
-        ctx = Ctx(self, session.copy(), now)
+        ctx = Ctx(self, session.copy(), now, data)
         self.prompt(ctx)
         return ctx.replies
 
@@ -379,11 +396,18 @@ class Engine:
         """Slash commands work from every state."""
         s = ctx.session
         name = event.name
-        if s.state == "start.new" and name not in ("sos", "privacy", "help", "delete", "export"):
+        if s.state == "start.new" and name not in ("sos", "privacy", "help", "delete", "export",
+                                                   "progress"):  # fmt: skip
             self.jump(ctx, "onboarding.welcome")
             return
         if name == "back":
             self.back(ctx)
+        elif name == "progress":
+            figures = progress(ctx.data.get("progress", {}) if ctx.data else {}, ctx.now)
+            ctx.effects.append(Effect("chart", figures.as_dict()))
+            ctx.say(f"progress.{figures.reading}")
+            if s.state != "start.new":
+                self.prompt(ctx)
         elif name == "export":
             ctx.effects.append(Effect("export", {"user_id": s.user_id}))
             ctx.say("menu.export")
@@ -455,6 +479,7 @@ COMMAND_STATES = {
     "space": "space.intro",
     "plans": "menu.plans",
     "delete": "menu.delete",
+    "journal": "journal.list",
 }
 
 __all__ = ["Ctx", "Effect", "Engine", "EngineError", "Turn", "to_plain"]

@@ -49,6 +49,8 @@ VARS: dict[str, Var] = {
     "limit": Var("int", 10_000),
     "path": Var("str", 300),  # a file the console wrote
     "plan": Var("plan"),  # a plan card's fields: flows/conflict.py make_plan
+    "entries": Var("entries"),  # a journal page: [{kind, id, at, data}] (flows/journal.py)
+    "entry": Var("entry"),  # one journal entry, whole
 }
 
 

@@ -21,6 +21,12 @@ from dialogue.replies import Effect
 from dialogue.session import Session, SessionError
 
 EXPORT_SCHEMA = 1
+JOURNAL_PAGE = 5
+JOURNAL = (  # every journal entry of a user as (kind, id, at, data); three user id parameters
+    "SELECT 'plan' AS kind, id, created_at AS at, data FROM plans WHERE user_id = ?"
+    " UNION ALL SELECT 'outcome', plan_id || '@' || at, at, data FROM outcomes WHERE user_id = ?"
+    " UNION ALL SELECT 'reflection', id, at, data FROM reflections WHERE user_id = ?"
+)
 EXPORTED = {  # table -> columns, in the order the export shows them
     "plans": ("id", "created_at", "data"),
     "outcomes": ("plan_id", "at", "data"),
@@ -216,6 +222,56 @@ class SQLStore(ABC):
             return run("DELETE FROM processed_updates WHERE at < ?", (moment.isoformat(),)).rowcount
 
     # -- the user's data ------------------------------------------------------------------------
+
+    def fetch(self, user_id: str, query: tuple[Any, ...]) -> dict[str, Any]:
+        """What the engine asked for (Engine.wants): a journal page, an entry, or the history."""
+        kind = query[0]
+        if kind == "journal":
+            return {"journal": self.journal_page(user_id, int(query[1]))}
+        if kind == "entry":
+            return {"entry": self.entry(user_id, str(query[1]), str(query[2]))}
+        if kind == "progress":
+            return {"progress": self.history(user_id)}
+        raise StorageError(f"unknown query {kind!r}")
+
+    def journal_page(self, user_id: str, page: int, size: int = JOURNAL_PAGE) -> dict[str, Any]:
+        """Plans, outcomes and reflections, newest first: one page, and whether more follow."""
+        with self.transaction() as run:
+            rows = run(
+                f"SELECT * FROM ({JOURNAL}) AS j ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
+                (user_id, user_id, user_id, size + 1, max(0, page) * size),
+            ).fetchall()
+        entries = [self._entry(r) for r in rows[:size]]
+        return {"page": page, "entries": entries, "more": len(rows) > size}
+
+    def entry(self, user_id: str, kind: str, entry_id: str) -> dict[str, Any] | None:
+        """One journal entry, whole (None when it is gone)."""
+        with self.transaction() as run:
+            row = run(
+                f"SELECT * FROM ({JOURNAL}) AS j WHERE kind = ? AND id = ?",
+                (user_id, user_id, user_id, kind, entry_id),
+            ).fetchone()
+        return self._entry(row) if row else None
+
+    def _entry(self, row: tuple[Any, ...]) -> dict[str, Any]:
+        kind, entry_id, at, data = row
+        return {"kind": kind, "id": entry_id, "at": at, "data": json.loads(self.sealer.open(data))}
+
+    def history(self, user_id: str) -> dict[str, Any]:
+        """When each rupture was logged and how each follow-up went (for /progress)."""
+        with self.transaction() as run:
+            plans = run("SELECT id, created_at FROM plans WHERE user_id = ?", (user_id,)).fetchall()
+            outcomes = run(
+                "SELECT plan_id, at, data FROM outcomes WHERE user_id = ?", (user_id,)
+            ).fetchall()
+        return {
+            "plans": [{"id": p[0], "created": p[1]} for p in plans],
+            "outcomes": [
+                {"plan_id": o[0], "at": o[1],
+                 "outcome": json.loads(self.sealer.open(o[2])).get("outcome", "")}
+                for o in outcomes
+            ],
+        }  # fmt: skip
 
     def plans(self, user_id: str) -> list[dict[str, Any]]:
         """The user's plans, newest first."""

@@ -44,6 +44,9 @@ class SQLiteStore(SQLStore):
     def transaction(self) -> Iterator[Run]:
         """BEGIN IMMEDIATE: the write lock from the first statement, so turns never interleave."""
         with self._lock:
+            if self.db.in_transaction:  # a read inside the turn's own transaction
+                yield self._run
+                return
             try:
                 self.db.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as err:

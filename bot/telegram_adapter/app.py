@@ -29,8 +29,8 @@ from bot.telegram_adapter.runtime import Runtime, user_key
 from bot.telegram_adapter.sending import Sender
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "new", "space", "plans", "back", "cancel", "help", "privacy", "export",
-            "delete", "sos")  # fmt: skip
+COMMANDS = ("start", "new", "space", "plans", "journal", "progress", "back", "cancel", "help",
+            "privacy", "export", "delete", "sos")  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 

@@ -63,8 +63,13 @@ class Runtime:
             await self.sender.typing(chat.id)
         for r in rendered:
             await self.sender.send(chat.id, r)
-        if any(e.kind == "export" for e in turn.effects):
-            await self.export(chat.id, key, turn.session.locale)
+        for effect in turn.effects:
+            if effect.kind == "export":
+                await self.export(chat.id, key, turn.session.locale)
+            elif effect.kind == "chart":
+                png = self.coach.chart(effect.data, turn.session.locale)
+                caption = self.coach.content.render(Reply("progress.caption"), turn.session.locale)
+                await self.sender.photo(chat.id, png, caption.html)
 
     async def export(self, chat_id: int, user: str, locale: str) -> None:
         """Send everything stored about the user as a JSON file."""

@@ -148,6 +148,13 @@ class Sender:
             ),
         )
 
+    async def photo(self, chat_id: int, png: bytes, caption: str) -> None:
+        """Send a picture (the progress chart) with an HTML caption."""
+        await self.call(
+            chat_id,
+            lambda: self.bot.send_photo(chat_id, photo=png, caption=caption, parse_mode="HTML"),
+        )
+
     async def edit_keyboard(self, chat_id: int, message_id: int, markup: Markup | None) -> None:
         """Replace (or remove) the keyboard of a message already sent."""
         params = {"chat_id": chat_id, "message_id": message_id,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -177,7 +176,8 @@ def make_plan(ctx: Ctx) -> dict[str, Any]:
     d = ctx.draft
     when = d.get("when", "ready")
     return {
-        "id": uuid.UUID(int=ctx.session.seed << 64 | ctx.session.turn).hex[:12],
+        # Unique per user (the turn counter only grows) and sorting by time.
+        "id": f"{int(ctx.now.timestamp()):010x}{ctx.session.turn:06x}",
         "created": ctx.now.isoformat(timespec="minutes"),
         "follow_up_at": (ctx.now + timedelta(hours=FOLLOW_UP_HOURS[when])).isoformat(
             timespec="minutes"

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from dialogue.flows import FLOWS
 
 COMMAND = str(Path(sys.executable).parent / "repair-coach")
 
@@ -42,7 +43,7 @@ def test_analyze_maps_emotions_to_families(
 def test_graph_draws_every_flow(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph"]) == 0
     out = capsys.readouterr().out
-    assert out.count("```mermaid") == 5
+    assert out.count("```mermaid") == len(FLOWS)
     assert "what_happened --> camera: answer" in out
     assert "stateDiagram-v2" in out
 

@@ -63,6 +63,14 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
             assert "Everything I keep" in fake.calls_of("sendDocument")[-1]["caption"]
             export = json.loads(fake.files[-1][1])
             assert export["plans"][0]["data"]["them"] == "Robin"
+            out = await chat.say("/journal")
+            assert "Repair plan with Robin" in out[-1].text
+            out = await chat.tap("1")
+            assert "Your repair plan with Robin" in out[-1].text
+            photos = len(fake.calls_of("sendPhoto"))
+            await chat.say("/progress")
+            await fake.until(lambda: len(fake.calls_of("sendPhoto")) == photos + 1)
+            assert fake.files[-1][1].startswith(b"\x89PNG")
         # Nothing Telegram refused, and every press answered.
         assert fake.errors == []
         assert fake.open_queries == set()  # every press was answered

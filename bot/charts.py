@@ -1,0 +1,49 @@
+"""The /progress picture: ruptures and repairs per week, and days from rupture to repair."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # no screen: render to bytes
+
+import matplotlib.pyplot as plt
+
+WARM, CALM, INK = "#d9826b", "#6b9ac4", "#3d3d3d"
+
+
+def progress_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
+    """A PNG of the weekly figures; every word comes from `labels` (content's chart group)."""
+    weeks = [w[5:].replace("-", "/") for w in figures["weeks"]]  # "11/23"
+    x = list(range(len(weeks)))
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.2), dpi=110, sharex=True,
+                                      gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
+    try:
+        width = 0.38
+        top.bar([i - width / 2 for i in x], figures["ruptures"], width, color=WARM,
+                label=labels["ruptures"])  # fmt: skip
+        top.bar([i + width / 2 for i in x], figures["repairs"], width, color=CALM,
+                label=labels["repairs"])  # fmt: skip
+        top.set_ylabel(labels["count"], color=INK)
+        top.yaxis.get_major_locator().set_params(integer=True)
+        top.legend(frameon=False, loc="upper left")
+        top.set_title(labels["title"], color=INK, loc="left", fontsize=12)
+        days = figures["days_to_repair"]
+        points = [(i, d) for i, d in zip(x, days, strict=True) if d is not None]
+        if points:
+            bottom.plot([p[0] for p in points], [p[1] for p in points], marker="o", color=CALM)
+        bottom.set_ylabel(labels["days"], color=INK)
+        bottom.set_ylim(bottom=0)
+        bottom.set_xticks(x, weeks)
+        bottom.set_xlabel(labels["week"], color=INK)
+        for ax in (top, bottom):
+            ax.spines[["top", "right"]].set_visible(False)
+            ax.tick_params(colors=INK)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(fig)
