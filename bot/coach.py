@@ -32,10 +32,15 @@ class Coach:
         user_id: str,
         event: Event,
         locale: str = "en",
+        *,
         update_id: int | None = None,
         now: datetime | None = None,
+        outbox: bool = False,
     ) -> Turn | None:
-        """Apply one event durably; None when this update id was applied before."""
+        """Apply one event durably; None when this update id was applied before.
+
+        With `outbox`, the messages to send are stored with the turn (see Runtime).
+        """
         now = now or self.clock()
 
         def step(session: Session | None) -> Turn:
@@ -44,8 +49,14 @@ class Coach:
             data = self.store.fetch(user_id, query) if query else None
             return self.engine.handle(session, event, now, data)
 
+        def messages(turn: Turn) -> list[dict[str, object]]:
+            rendered = self.render(turn.replies, turn.session.locale)
+            return [{"html": r.html, "buttons": r.buttons, "token": r.token}
+                    for r in rendered if not r.edit]  # fmt: skip
+
         try:
-            return self.store.transact(user_id, step, now, update_id)
+            keep = messages if outbox else None
+            return self.store.transact(user_id, step, now, update_id, keep)
         except AlreadyApplied:
             return None
 

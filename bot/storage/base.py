@@ -122,6 +122,7 @@ class SQLStore(ABC):
         step: Callable[[Session | None], Turn],
         now: datetime | None = None,
         update_id: int | None = None,
+        outbox: Callable[[Turn], list[dict[str, Any]]] | None = None,
     ) -> Turn:
         """Load, run one turn, write it and its effects, mark the update done: all or nothing.
 
@@ -141,6 +142,12 @@ class SQLStore(ABC):
             turn = step(session)
             if not turn.stale:
                 self._write(run, user_id, turn, version, now)
+                erased = any(e.kind == "erase_all" for e in turn.effects)
+                if outbox is not None and update_id is not None and not erased:
+                    stamp = now.isoformat()
+                    for seq, message in enumerate(outbox(turn)):
+                        row = (user_id, update_id, seq, stamp, 0, self._seal(message))
+                        run("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", row)
         if any(e.kind == "erase_all" for e in turn.effects):
             self.scrub()
         return turn
@@ -195,6 +202,33 @@ class SQLStore(ABC):
 
     # -- users and chats ------------------------------------------------------------------------
 
+    def sending(self, user_id: str, update_id: int, seq: int) -> None:
+        """A message of the outbox is about to go out."""
+        with self.transaction() as run:
+            self.relax(run)
+            run("UPDATE outbox SET sending = 1 WHERE user_id = ? AND update_id = ? AND seq = ?",
+                (user_id, update_id, seq))  # fmt: skip
+
+    def sent(self, user_id: str, update_id: int, seq: int) -> None:
+        """A message of the outbox reached Telegram: forget it."""
+        with self.transaction() as run:
+            self.relax(run)
+            run("DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
+                (user_id, update_id, seq))  # fmt: skip
+
+    def relax(self, run: Run) -> None:  # noqa: B027 - optional: SQLite needs nothing
+        """Bookkeeping that may skip waiting for the disk (PostgreSQL: asynchronous commit)."""
+
+    def unsent(self, user_id: str, update_id: int) -> list[tuple[int, dict[str, Any]]]:
+        """Messages an update's turn stored and nobody began to send (the worker died)."""
+        with self.transaction() as run:
+            rows = run(
+                "SELECT seq, data FROM outbox WHERE user_id = ? AND update_id = ? AND sending = 0"
+                " ORDER BY seq",
+                (user_id, update_id),
+            ).fetchall()
+        return [(seq, json.loads(self.sealer.open(data))) for seq, data in rows]
+
     def set_active(self, user_id: str, active: bool) -> None:
         """Mark a user as reachable or not (they blocked the bot, or came back)."""
         with self.transaction() as run:
@@ -219,7 +253,9 @@ class SQLStore(ABC):
     def forget_updates_before(self, moment: datetime) -> int:
         """Drop processed update ids older than a moment (Telegram redelivers for a day)."""
         with self.transaction() as run:
-            return run("DELETE FROM processed_updates WHERE at < ?", (moment.isoformat(),)).rowcount
+            run("DELETE FROM outbox WHERE at < ?", (moment.isoformat(),))
+            done = run("DELETE FROM processed_updates WHERE at < ?", (moment.isoformat(),))
+            return done.rowcount
 
     # -- the user's data ------------------------------------------------------------------------
 

@@ -60,6 +60,11 @@ class PostgresStore(SQLStore):
         )
         run("SELECT 1 FROM users WHERE user_id = ? FOR UPDATE", (user_id,))
 
+    def relax(self, run: Run) -> None:
+        """The outbox's bookkeeping commits without waiting for the disk (a worker's death
+        loses nothing committed; only the server's could, and then a message is resent)."""
+        run("SET LOCAL synchronous_commit TO OFF", ())
+
     def close(self) -> None:
         """Close the connection."""
         self.conn.close()

@@ -53,6 +53,14 @@ reflections = _owned("reflections", Column("id", Text, nullable=False),
 schedule = _owned("schedule", Column("kind", Text, nullable=False),
                   Column("ref", Text, nullable=False), Column("due_at", Text, nullable=False),
                   key=("kind", "ref"))  # fmt: skip
+# Messages a turn must send, written with the turn and deleted once sent: a worker that dies
+# between the two leaves them here, and the update's redelivery sends them.
+# A row marked `sending` was on its way when its worker died: it may have arrived, so it is not
+# sent again (at most one message of a turn is lost, none is ever sent twice).
+outbox = _owned("outbox", Column("update_id", BigInteger, nullable=False),
+                Column("seq", Integer, nullable=False), Column("at", Text, nullable=False),
+                Column("sending", Integer, nullable=False, server_default="0"),
+                Column("data", Text, nullable=False), key=("update_id", "seq"))  # fmt: skip
 # Update ids already applied. No user id: erasing a user leaves nothing of theirs here, and a
 # redelivered update stays harmless.
 processed_updates = Table(
@@ -66,8 +74,9 @@ group_notices = Table(
 schedule_due = Index("schedule_due", schedule.c.due_at)
 processed_at = Index("processed_at", processed_updates.c.at)
 
-USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule")  # then users
-SEALED = {"sessions": "user_id", "plans": "id", "outcomes": "at", "reflections": "id"}
+USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule", "outbox")  # +users
+SEALED = {"sessions": "user_id", "plans": "id", "outcomes": "at", "reflections": "id",
+          "outbox": "update_id"}  # fmt: skip
 
 # Schema 0 -> 1: everything above, as first released.
 MIGRATIONS: list[list[DDLElement]] = [

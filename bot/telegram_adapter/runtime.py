@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from telegram import CallbackQuery, Update
 
 from bot.coach import Coach
 from bot.telegram_adapter.sending import Sender, chosen, keyboard
+from dialogue.content import Rendered
 from dialogue.events import Event
 from dialogue.replies import Reply
 
@@ -34,42 +36,65 @@ class Runtime:
         """Apply an event durably, then send what the coach says."""
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
-        key = user_key(user.id)
+        key, update_id, language = user_key(user.id), update.update_id, user.language_code or ""
         try:
-            turn = self.coach.turn(key, event, user.language_code or "", update.update_id)
+            turn = self.coach.turn(key, event, language, update_id=update_id, outbox=True)
         except Exception:
-            self.failed.add(update.update_id)
+            self.failed.add(update_id)
             raise
-        if turn is None:  # a redelivered update: applied, answered and replied to before
+        if turn is None:  # redelivered: applied before; send what a dead worker could not
+            await self.resend(chat.id, key, update_id)
             return
-        rendered = self.coach.render(turn.replies, turn.session.locale)
+        locale = turn.session.locale
+        rendered = self.coach.render(turn.replies, locale)
         if query is not None:
             if turn.stale:
                 await self.sender.answer(query.id, chat.id, rendered[0].text)
                 return
-            await self.sender.answer(query.id, chat.id)
-            message = query.message
-            edits = [r for r in rendered if r.edit]
-            if message is not None and message.message_id and edits:
-                await self.sender.edit_keyboard(chat.id, message.message_id, keyboard(edits[-1]))
-                rendered = [r for r in rendered if not r.edit]
-            elif message is not None and query.data:
-                tick = self.coach.content.locale(turn.session.locale).label("ui.tick")
-                reply_markup = getattr(message, "reply_markup", None)
-                await self.sender.edit_keyboard(
-                    chat.id, message.message_id, chosen(reply_markup, query.data, tick)
-                )
-        if len(rendered) >= TYPING_FROM:
+            await self.pressed(chat.id, query, rendered, locale)
+        messages = [r for r in rendered if not r.edit]
+        if len(messages) >= TYPING_FROM:
             await self.sender.typing(chat.id)
-        for r in rendered:
-            await self.sender.send(chat.id, r)
+        await self.deliver(chat.id, key, update_id, enumerate(messages))
         for effect in turn.effects:
             if effect.kind == "export":
-                await self.export(chat.id, key, turn.session.locale)
+                await self.export(chat.id, key, locale)
             elif effect.kind == "chart":
-                png = self.coach.chart(effect.data, turn.session.locale)
-                caption = self.coach.content.render(Reply("progress.caption"), turn.session.locale)
-                await self.sender.photo(chat.id, png, caption.html)
+                caption = self.coach.content.render(Reply("progress.caption"), locale).html
+                await self.sender.photo(chat.id, self.coach.chart(effect.data, locale), caption)
+
+    async def pressed(
+        self, chat_id: int, query: CallbackQuery, rendered: list[Rendered], locale: str
+    ) -> None:
+        """Answer the press; tick the choice in place, or shrink the keyboard to the choice."""
+        await self.sender.answer(query.id, chat_id)
+        message = query.message
+        if message is None:
+            return
+        edits = [r for r in rendered if r.edit]
+        if edits:
+            await self.sender.edit_keyboard(chat_id, message.message_id, keyboard(edits[-1]))
+        elif query.data:
+            tick = self.coach.content.locale(locale).label("ui.tick")
+            markup = chosen(getattr(message, "reply_markup", None), query.data, tick)
+            await self.sender.edit_keyboard(chat_id, message.message_id, markup)
+
+    async def resend(self, chat_id: int, key: str, update_id: int) -> None:
+        """Send the messages of an applied update that never left (a worker died)."""
+        await self.deliver(chat_id, key, update_id, (
+            (seq, Rendered(m["html"], tuple(tuple(map(tuple, row)) for row in m["buttons"]),
+                           token=m["token"]))
+            for seq, m in self.coach.store.unsent(key, update_id)))  # fmt: skip
+
+    async def deliver(
+        self, chat_id: int, key: str, update_id: int, messages: Iterable[tuple[int, Rendered]]
+    ) -> None:
+        """Send a turn's messages in order, keeping the outbox's account of each."""
+        store = self.coach.store
+        for seq, rendered in messages:
+            store.sending(key, update_id, seq)
+            if await self.sender.send(chat_id, rendered):
+                store.sent(key, update_id, seq)
 
     async def export(self, chat_id: int, user: str, locale: str) -> None:
         """Send everything stored about the user as a JSON file."""

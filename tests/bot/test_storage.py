@@ -247,3 +247,20 @@ def test_an_unusable_path_is_a_storage_error(tmp_path: Path) -> None:
     blocker.write_text("x")
     with pytest.raises(StorageError):
         SQLiteStore(blocker / "sub" / "c.db")
+
+
+def test_outbox_keeps_a_turns_messages_until_sent(
+    make_store: MakeStore, engine: Engine, now: datetime
+) -> None:
+    store = make_store(Sealer([new_key()]))
+    messages = [{"html": "one"}, {"html": "two"}, {"html": "three"}]
+    store.transact("u", turn_of(engine, Text("hi"), now), now, update_id=5,
+                   outbox=lambda turn: messages)  # fmt: skip
+    assert store.unsent("u", 5) == list(enumerate(messages))
+    assert b"three" not in _everything(store) if isinstance(store, SQLiteStore) else True
+    store.sending("u", 5, 0)
+    store.sent("u", 5, 0)
+    store.sending("u", 5, 1)  # the worker died while this one was on its way
+    assert store.unsent("u", 5) == [(2, {"html": "three"})]  # never twice: 1 is in doubt
+    store.forget_updates_before(now.replace(year=now.year + 1))
+    assert store.unsent("u", 5) == []

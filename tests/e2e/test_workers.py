@@ -1,0 +1,208 @@
+"""Three `repair-coach run --webhook` workers on one PostgreSQL database, sharing nothing in
+memory: every conversation ends exactly as with one worker, with nothing lost or sent twice,
+also when a worker is killed with SIGKILL under load and started again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import aiohttp
+import pytest
+from fake_telegram import TOKEN, FakeTelegram
+
+from bot.telegram_adapter.app import SECRET_HEADER
+
+pytestmark = pytest.mark.slow
+PG_URL = os.environ.get("REPAIR_COACH_TEST_POSTGRES_URL", "")
+SECRET = "worker-secret"
+SCRIPT: list[tuple[str, str]] = [
+    ("text", "/start"), ("press", "next"), ("press", "partner"), ("text", "Robin"),
+    ("press", "no"), ("text", "London"), ("press", "yes"), ("press", "new"),
+    ("text", "We argued about money."), ("text", "Robin went quiet"),
+    ("text", "I raised my voice"), ("press", "chest"), ("press", "done"), ("press", "hurt"),
+    ("press", "done"), ("press", "next"), ("press", "3"), ("press", "no"),
+]  # fmt: skip
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def pg_schema() -> Iterator[str]:
+    if not PG_URL:
+        pytest.skip("REPAIR_COACH_TEST_POSTGRES_URL is not set (.ci/run sets it)")
+    import psycopg  # noqa: PLC0415
+
+    schema = f"w_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(PG_URL, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        sep = "&" if "?" in PG_URL else "?"
+        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with psycopg.connect(PG_URL, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+class Worker:
+    """One `repair-coach run --webhook` process."""
+
+    def __init__(self, fake: FakeTelegram, url: str, tmp: Path) -> None:
+        self.port = free_port()
+        self.env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
+                    "TELEGRAM_API_BASE_URL": fake.base_url, "REPAIR_COACH_DATABASE_URL": url,
+                    "REPAIR_COACH_WEBHOOK_SECRET": SECRET,
+                    "REPAIR_COACH_DATABASE": str(tmp / "unused.db")}  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        command = [str(Path(sys.executable).parent / "repair-coach"), "run", "--webhook",
+                   "--port", str(self.port)]  # fmt: skip
+        self.proc = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.DEVNULL)  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.port), 0.2),
+            ):
+                return
+            time.sleep(0.05)
+        raise RuntimeError("worker did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/telegram"
+
+    def kill(self) -> None:
+        assert self.proc
+        self.proc.send_signal(signal.SIGKILL)
+        self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+async def deliver(http: aiohttp.ClientSession, workers: list[Worker], start: int,
+                  update: dict[str, Any]) -> None:  # fmt: skip
+    """POST an update to a worker; on a refused or failed delivery, to the next one (as Telegram
+    would deliver it again), until one answers 200."""
+    for attempt in range(60):
+        worker = workers[(start + attempt) % len(workers)]
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+            async with http.post(worker.url, json=update, headers={SECRET_HEADER: SECRET},
+                                 timeout=aiohttp.ClientTimeout(total=10)) as resp:  # fmt: skip
+                if resp.status == 200:
+                    return
+        await asyncio.sleep(0.05)
+    raise AssertionError("no worker took the update")
+
+
+async def converse(fake: FakeTelegram, http: aiohttp.ClientSession, workers: list[Worker],
+                   chat: int, kill_at: int | None = None) -> bool:  # fmt: skip
+    """One chat's whole script, each update to the next worker in turn. False when a reply the
+    script needs was lost with a killed worker (the one message that may be lost)."""
+    for n, (kind, value) in enumerate(SCRIPT):
+        if kind == "text":
+            fake.text(chat, value)
+        else:
+            try:
+                fake.press(chat, next(m for m in reversed(fake.to(chat)) if m.markup), value)
+            except KeyError:
+                return False
+        with fake.lock:
+            update = next(u for u in fake.updates if _chat_of(u) == chat)
+            fake.updates.remove(update)
+        if kill_at is not None and n == kill_at:
+            workers[0].kill()
+        await deliver(http, workers, chat + n, update)
+    return True
+
+
+def _chat_of(update: dict[str, Any]) -> int:
+    body = update.get("message") or update["callback_query"]
+    return body["chat"]["id"] if "chat" in body else body["message"]["chat"]["id"]
+
+
+def states(url: str, chats: range) -> dict[int, tuple[str, int]]:
+    import psycopg  # noqa: PLC0415
+
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT user_id, data, version FROM sessions").fetchall()
+    import json  # noqa: PLC0415
+
+    got = {int(u.removeprefix("tg:")): (json.loads(d)["state"], v) for u, d, v in rows}
+    return {c: got.get(c, ("none", 0)) for c in chats}
+
+
+def play(url: str, tmp: Path, workers: int, kill: bool = False) -> tuple[dict, dict, set]:
+    """Every chat's script through `workers` workers: the words each chat got, its state, and
+    the chats whose script stopped because a reply was lost with a killed worker."""
+    fake = FakeTelegram()
+    fake.start()
+    pool = [Worker(fake, url, tmp) for _ in range(workers)]
+    try:
+
+        async def run() -> list[bool]:
+            async with aiohttp.ClientSession() as http:
+                return await asyncio.gather(*(
+                    converse(fake, http, pool, c, kill_at=7 if kill and c == CHATS[0] else None)
+                    for c in CHATS))  # fmt: skip
+
+        finished = asyncio.run(run())
+        if kill:
+            pool[0].start()  # back again; the others carried on meanwhile
+        clock = re.compile(r"\b\d\d:\d\d\b")  # "where it's 14:05 now" differs run to run
+        said = {c: [clock.sub("HH:MM", m.text) for m in fake.to(c)] for c in CHATS}
+        return (
+            said,
+            states(url, CHATS),
+            {c for c, ok in zip(CHATS, finished, strict=True) if not ok},
+        )
+    finally:
+        for w in pool:
+            w.stop()
+        fake.stop()
+
+
+CHATS = range(5000, 5024)
+
+
+def test_three_workers_match_one(tmp_path: Path) -> None:
+    with pg_schema() as one, pg_schema() as three, pg_schema() as killed:
+        expected, end, _ = play(one, tmp_path, 1)
+        assert all(len(t) >= len(SCRIPT) for t in expected.values())
+        got, got_end, _ = play(three, tmp_path, 3)
+        assert got == expected  # the same words, in the same order, none twice
+        assert got_end == end
+        after_kill, kill_end, stopped = play(killed, tmp_path, 3, kill=True)
+        assert len(stopped) <= len(CHATS) // 3  # only chats with a reply on its way in that worker
+        for c in CHATS:
+            said = after_kill[c]
+            assert said == [t for t in expected[c] if t in said]  # in order, nothing twice
+            if c not in stopped:
+                assert kill_end[c] == end[c]  # no turn lost, none applied twice
+                assert len(said) >= len(expected[c]) - 1  # at most one reply lost
