@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_secret: SecretStr | None = None
     """Checked on every webhook request (Telegram's X-Telegram-Bot-Api-Secret-Token)."""
+    reorder_window: float = 0.2
+    """Webhook mode: seconds to wait for a chat's earlier updates sent at the same moment to other
+    workers (0: apply in arrival order)."""
     max_concurrent_updates: int = 64
     """Updates processed at once (one at a time per chat, in order)."""
     connection_pool_size: int = 16

@@ -202,6 +202,27 @@ class SQLStore(ABC):
 
     # -- users and chats ------------------------------------------------------------------------
 
+    def receive(self, chat_id: int, update_id: int, now: datetime) -> None:
+        """Note that a worker holds this update of this chat (a redelivery refreshes it)."""
+        with self.transaction() as run:
+            self.relax(run)
+            run("INSERT INTO inbox VALUES (?, ?, ?) ON CONFLICT (chat_id, update_id)"
+                " DO UPDATE SET at = excluded.at",
+                (chat_id, update_id, now.isoformat()))  # fmt: skip
+
+    def earliest_waiting(self, chat_id: int, since: datetime) -> int | None:
+        """The chat's earliest update some worker received since `since` and has not applied."""
+        with self.transaction() as run:
+            row = run("SELECT min(update_id) FROM inbox WHERE chat_id = ? AND at >= ?",
+                      (chat_id, since.isoformat())).fetchone()  # fmt: skip
+        return row[0] if row else None
+
+    def settled(self, chat_id: int, update_id: int) -> None:
+        """The update is applied (or failed and will come again): stop holding the chat."""
+        with self.transaction() as run:
+            self.relax(run)
+            run("DELETE FROM inbox WHERE chat_id = ? AND update_id = ?", (chat_id, update_id))
+
     def sending(self, user_id: str, update_id: int, seq: int) -> None:
         """A message of the outbox is about to go out."""
         with self.transaction() as run:

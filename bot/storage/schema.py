@@ -61,6 +61,15 @@ outbox = _owned("outbox", Column("update_id", BigInteger, nullable=False),
                 Column("seq", Integer, nullable=False), Column("at", Text, nullable=False),
                 Column("sending", Integer, nullable=False, server_default="0"),
                 Column("data", Text, nullable=False), key=("update_id", "seq"))  # fmt: skip
+# Updates received by some worker and not yet applied, per chat: a worker applies an update
+# only when no earlier one of the same chat is waiting, so workers keep a chat's order.
+inbox = Table(
+    "inbox", metadata,
+    Column("chat_id", BigInteger, nullable=False),
+    Column("update_id", BigInteger, nullable=False),
+    Column("at", Text, nullable=False),
+    PrimaryKeyConstraint("chat_id", "update_id"),
+)  # fmt: skip
 # Update ids already applied. No user id: erasing a user leaves nothing of theirs here, and a
 # redelivered update stays harmless.
 processed_updates = Table(

@@ -9,6 +9,8 @@ import json
 import logging
 import signal
 from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
@@ -23,7 +25,7 @@ from telegram.ext import (
 from bot.coach import Coach
 from bot.settings import Settings
 from bot.telegram_adapter import handlers
-from bot.telegram_adapter.ordering import ChatLocks, PerChatProcessor, chat_key
+from bot.telegram_adapter.ordering import ChatLocks, PerChatProcessor
 from bot.telegram_adapter.request import AiohttpRequest
 from bot.telegram_adapter.runtime import Runtime, user_key
 from bot.telegram_adapter.sending import Sender
@@ -32,6 +34,7 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "new", "space", "plans", "journal", "progress", "back", "cancel", "help",
             "privacy", "export", "delete", "sos")  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+STALE_AFTER = 10.0  # seconds after which a received, unapplied update no longer holds its chat
 
 
 def build_application(settings: Settings, coach: Coach, polling: bool = True) -> Application:
@@ -98,27 +101,68 @@ def run_polling(settings: Settings, coach: Coach) -> None:
     app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
 
 
+def raw_chat(raw: dict[str, Any]) -> int | None:
+    """The chat of an update's JSON, read without building PTB objects."""
+    for field in ("message", "edited_message", "callback_query", "my_chat_member", "channel_post"):
+        body = raw.get(field)
+        if isinstance(body, dict):
+            chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from")
+            if isinstance(chat, dict) and "id" in chat:
+                return int(chat["id"])
+    return None
+
+
 class WebhookServer:
     """An aiohttp server that answers 200 only after the update's turn is durable."""
 
-    def __init__(self, app: Application, secret: str, path: str = "/telegram") -> None:
+    def __init__(
+        self, app: Application, secret: str, path: str = "/telegram", reorder_window: float = 0.2
+    ) -> None:
         self.app, self.secret, self.path = app, secret, path
+        self.reorder_window = reorder_window
         self.runner: web.AppRunner | None = None
+
+    async def wait_for_earlier(self, runtime: Runtime, chat: int, update_id: int) -> None:
+        """Apply a chat's updates in update-id order across workers.
+
+        The update is noted as received; after a short window in which updates sent at the same
+        moment arrive, it waits while an earlier update of the chat is held by some worker.
+        An earlier one whose worker died stops counting after STALE_AFTER seconds.
+        """
+        store, clock = runtime.coach.store, runtime.coach.clock
+        await asyncio.sleep(self.reorder_window)
+        deadline = asyncio.get_running_loop().time() + STALE_AFTER
+        while asyncio.get_running_loop().time() < deadline:
+            since = clock() - timedelta(seconds=STALE_AFTER)
+            earliest = store.earliest_waiting(chat, since)
+            if earliest is None or earliest >= update_id:
+                return
+            await asyncio.sleep(0.01)
 
     async def handle(self, request: web.Request) -> web.Response:
         """Check the secret, apply the update under its chat's lock, then answer."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=401)
+        runtime: Runtime = self.app.bot_data["runtime"]
         try:
-            update = Update.de_json(json.loads(await request.read()), self.app.bot)
+            raw = json.loads(await request.read())
+            key = raw_chat(raw) if self.reorder_window else None
+            if key is not None:  # noted before anything else, so a later update can wait for it
+                runtime.coach.store.receive(key, int(raw["update_id"]), runtime.coach.clock())
+            update = Update.de_json(raw, self.app.bot)
         except (ValueError, TypeError, KeyError):
             return web.Response(status=400)
         if update is None:
             return web.Response(status=400)
-        runtime: Runtime = self.app.bot_data["runtime"]
-        async with self.app.bot_data["locks"].hold(chat_key(update)):
-            await self.app.process_update(update)
+        try:
+            if key is not None:
+                await self.wait_for_earlier(runtime, key, update.update_id)
+            async with self.app.bot_data["locks"].hold(key):
+                await self.app.process_update(update)
+        finally:
+            if key is not None:
+                runtime.coach.store.settled(key, update.update_id)
         if update.update_id in runtime.failed:
             runtime.failed.discard(update.update_id)
             return web.Response(status=500)  # not durable: Telegram will deliver it again
@@ -147,7 +191,7 @@ async def serve_webhook(settings: Settings, coach: Coach, stop: asyncio.Event) -
         raise SystemExit("webhook mode needs REPAIR_COACH_WEBHOOK_SECRET")
     secret = settings.webhook_secret.get_secret_value()
     app = build_application(settings, coach, polling=False)
-    server = WebhookServer(app, secret, settings.webhook_path)
+    server = WebhookServer(app, secret, settings.webhook_path, settings.reorder_window)
     async with app:
         await start(app)
         port = await server.start(settings.webhook_host, settings.webhook_port)
