@@ -8,7 +8,6 @@ PostgreSQL is measured where --pg or REPAIR_COACH_TEST_POSTGRES_URL names a serv
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
@@ -17,10 +16,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 import yaml
 
@@ -30,6 +27,9 @@ from dialogue.content import Content
 from dialogue.engine import Engine
 from dialogue.events import Event, Press, parse_text
 from dialogue.session import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
+from pg import temporary_schema
 
 NOW = datetime(2026, 11, 27, 18, 30, tzinfo=UTC)
 ROOT = Path(__file__).resolve().parents[1]
@@ -110,22 +110,6 @@ print(int(open('/proc/self/status').read().split('VmRSS:')[1].split()[0]))
     return int(out.stdout.strip().splitlines()[-1])
 
 
-@contextlib.contextmanager
-def pg_schema(url: str) -> Iterator[str]:
-    """A throwaway schema on the server, dropped afterwards."""
-    import psycopg  # noqa: PLC0415 - only when PostgreSQL is measured
-
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        sep = "&" if "?" in url else "?"
-        yield f"{url}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
-
-
 def sqlite_size(path: Path) -> int:
     return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
 
@@ -149,7 +133,7 @@ def main() -> int:
                   f"  (storage {cost - bare:7.1f})")  # fmt: skip
             store.close()
         if args.pg:
-            with pg_schema(args.pg) as url:
+            with temporary_schema(args.pg, "bench") as url:
                 store = open_store("", url)
                 cost = turn_cost(store, engine, args.turn_users)
                 print(f"{'PostgreSQL':<20} stored turn              {cost:8.1f} us/turn"

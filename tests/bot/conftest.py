@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
+from pg import temporary_schema
 
 from bot.storage import Sealer, Store, open_store
 
@@ -21,15 +20,8 @@ def pg_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a fresh schema, dropped afterwards."""
     if not PG_URL:
         pytest.skip(NO_PG)
-    import psycopg  # noqa: PLC0415 - only where PostgreSQL is used
-
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    sep = "&" if "?" in PG_URL else "?"
-    yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with temporary_schema(PG_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

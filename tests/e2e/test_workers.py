@@ -13,15 +13,14 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import aiohttp
 import pytest
 from fake_telegram import TOKEN, FakeTelegram
+from pg import temporary_schema
 
 from bot.telegram_adapter.app import SECRET_HEADER
 
@@ -48,17 +47,8 @@ def free_port() -> int:
 def pg_schema() -> Iterator[str]:
     if not PG_URL:
         pytest.skip("REPAIR_COACH_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    import psycopg  # noqa: PLC0415
-
-    schema = f"w_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_URL, autocommit=True) as conn:
-        conn.execute(f"CREATE SCHEMA {schema}")
-    try:
-        sep = "&" if "?" in PG_URL else "?"
-        yield f"{PG_URL}{sep}options={quote(f'-csearch_path={schema}')}"
-    finally:
-        with psycopg.connect(PG_URL, autocommit=True) as conn:
-            conn.execute(f"DROP SCHEMA {schema} CASCADE")
+    with temporary_schema(PG_URL, "w") as url:
+        yield url
 
 
 class Worker:
