@@ -181,15 +181,23 @@ def play(url: str, tmp: Path, workers: int, kill: bool = False) -> tuple[dict, d
                     for c in CHATS))  # fmt: skip
 
         finished = asyncio.run(run())
-        if kill:
-            pool[0].start()  # back again; the others carried on meanwhile
         clock = re.compile(r"\b\d\d:\d\d\b")  # "where it's 14:05 now" differs run to run
         said = {c: [clock.sub("HH:MM", m.text) for m in fake.to(c)] for c in CHATS}
-        return (
-            said,
-            states(url, CHATS),
-            {c for c, ok in zip(CHATS, finished, strict=True) if not ok},
-        )
+        ended = states(url, CHATS)
+        if kill:  # back again, and serving: every chat asks it for help
+            pool[0].start()
+
+            async def ask() -> None:
+                for c in CHATS:
+                    fake.text(c, "/help")
+                with fake.lock:
+                    updates, fake.updates = list(fake.updates), []
+                async with aiohttp.ClientSession() as http:
+                    await asyncio.gather(*(deliver(http, pool[:1], 0, u) for u in updates))
+
+            asyncio.run(ask())
+            assert all(fake.to(c)[-1].text.startswith("How this works") for c in CHATS)
+        return said, ended, {c for c, ok in zip(CHATS, finished, strict=True) if not ok}
     finally:
         for w in pool:
             w.stop()
