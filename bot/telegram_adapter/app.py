@@ -121,6 +121,7 @@ class WebhookServer:
         self.app, self.secret, self.path = app, secret, path
         self.reorder_window = reorder_window
         self.runner: web.AppRunner | None = None
+        app.bot_data["runtime"].track_failures = True
 
     async def wait_for_earlier(self, runtime: Runtime, chat: int, update_id: int) -> None:
         """Apply a chat's updates in update-id order across workers.

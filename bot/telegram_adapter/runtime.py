@@ -31,6 +31,7 @@ class Runtime:
     coach: Coach
     sender: Sender
     failed: set[int] = field(default_factory=set)  # updates whose turn did not become durable
+    track_failures: bool = False  # the webhook server reads `failed` (polling has no use for it)
 
     async def turn(self, update: Update, event: Event, query: CallbackQuery | None = None) -> None:
         """Apply an event durably, then send what the coach says."""
@@ -40,7 +41,8 @@ class Runtime:
         try:
             turn = self.coach.turn(key, event, language, update_id=update_id, outbox=True)
         except Exception:
-            self.failed.add(update_id)
+            if self.track_failures:
+                self.failed.add(update_id)
             raise
         if turn is None:  # redelivered: applied before; send what a dead worker could not
             await self.resend(chat.id, key, update_id)
