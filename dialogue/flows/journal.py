@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from dialogue.events import Command, Press
 from dialogue.flows.base import CHOICE, GOTO, Flow, Step
 
 if TYPE_CHECKING:
@@ -71,8 +72,6 @@ def sample_entries() -> list[dict[str, Any]]:
 
 def wants(session: Any, event: Any) -> tuple[Any, ...] | None:  # noqa: PLR0911 - one per case
     """The stored data a journal turn needs: a page, or one entry."""
-    from dialogue.events import Command, Press  # noqa: PLC0415 - events import nothing of ours
-
     if isinstance(event, Command) and event.name == "journal":
         return ("journal", 0)
     if session is None or session.flow != "journal":
