@@ -14,7 +14,7 @@ import pytest
 
 from bot.storage import AlreadyApplied, ConflictError, Sealer, SQLiteStore, StorageError, Store
 from bot.storage.crypto import new_key
-from bot.storage.schema import SCHEMA_VERSION
+from bot.storage.schema import SCHEMA_VERSION, ddl, metadata
 from dialogue.engine import Engine, Turn
 from dialogue.events import Command, Press, Text
 from dialogue.session import Session
@@ -264,3 +264,24 @@ def test_outbox_keeps_a_turns_messages_until_sent(
     assert store.unsent("u", 5) == [(2, {"html": "three"})]  # never twice: 1 is in doubt
     store.forget_updates_before(now.replace(year=now.year + 1))
     assert store.unsent("u", 5) == []
+
+
+@pytest.mark.parametrize("released", range(SCHEMA_VERSION))
+def test_migrates_from_every_released_schema(
+    released: int, make_store: MakeStore, engine: Engine, now: datetime
+) -> None:
+    """A database left at schema `released` (0: empty) opens at the newest schema."""
+    store = make_store()
+    with store.transaction() as run:  # take the database back to `released`
+        for table in reversed(metadata.sorted_tables):
+            run(f"DROP TABLE {table.name}", ())
+        run("DELETE FROM schema_version", ())
+        for step in range(released):
+            for statement in ddl(step, store.dialect):
+                run(statement, ())
+            run("INSERT INTO schema_version VALUES (?)", (step + 1,))
+    reopened = make_store()
+    with reopened.transaction() as run:
+        assert run("SELECT max(version) FROM schema_version", ()).fetchone()[0] == SCHEMA_VERSION
+    reopened.transact("u", turn_of(engine, Text("hi"), now), now, update_id=1)
+    assert reopened.load("u")[0].state == "onboarding.welcome"  # type: ignore[union-attr]
