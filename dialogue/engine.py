@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from dialogue.content import Content, to_plain
+from dialogue.content import Content
 from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
@@ -482,4 +482,4 @@ COMMAND_STATES = {
     "journal": "journal.list",
 }
 
-__all__ = ["Ctx", "Effect", "Engine", "EngineError", "Turn", "to_plain"]
+__all__ = ["Ctx", "Effect", "Engine", "EngineError", "Turn"]
