@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.storage import AlreadyApplied, Store
@@ -20,6 +21,14 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """A stored turn and its replies rendered in the user's locale (rendered once)."""
+
+    turn: Turn
+    rendered: list[Rendered]
+
+
 class Coach:
     """The engine and the store together: the one place a turn is applied."""
 
@@ -28,6 +37,13 @@ class Coach:
         self.content: Content = engine.content
 
     def turn(
+        self, user_id: str, event: Event, locale: str = "en", *, now: datetime | None = None
+    ) -> Turn | None:
+        """Apply one event durably (without rendering); None for an update applied before."""
+        applied = self.apply(user_id, event, locale, now=now)
+        return applied.turn if applied else None
+
+    def apply(
         self,
         user_id: str,
         event: Event,
@@ -36,12 +52,13 @@ class Coach:
         update_id: int | None = None,
         now: datetime | None = None,
         outbox: bool = False,
-    ) -> Turn | None:
-        """Apply one event durably; None when this update id was applied before.
+    ) -> Applied | None:
+        """Apply one event durably and render its replies; None for an update applied before.
 
         With `outbox`, the messages to send are stored with the turn (see Runtime).
         """
         now = now or self.clock()
+        rendered: list[Rendered] = []
 
         def step(session: Session | None) -> Turn:
             session = session or self.engine.new_session(user_id, self.locale_of(locale))
@@ -50,15 +67,18 @@ class Coach:
             return self.engine.handle(session, event, now, data)
 
         def messages(turn: Turn) -> list[dict[str, object]]:
-            rendered = self.render(turn.replies, turn.session.locale)
+            rendered.extend(self.render(turn.replies, turn.session.locale))
             return [{"html": r.html, "buttons": r.buttons, "token": r.token}
                     for r in rendered if not r.edit]  # fmt: skip
 
         try:
             keep = messages if outbox else None
-            return self.store.transact(user_id, step, now, update_id, keep)
+            turn = self.store.transact(user_id, step, now, update_id, keep)
         except AlreadyApplied:
             return None
+        if not rendered:  # no outbox, or a turn that stores none (stale press, erasure)
+            rendered = self.render(turn.replies, turn.session.locale)
+        return Applied(turn, rendered)
 
     def current(self, session: Session, now: datetime | None = None) -> list[Reply]:
         """The question the coach is asking now (after a restart), with the data it shows."""

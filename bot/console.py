@@ -55,10 +55,10 @@ class Console:
 
     def send(self, event: Event, now: datetime | None = None) -> tuple[Turn, list[Rendered]]:
         """Apply one event in one stored transaction; render what the coach says."""
-        turn = self.coach.turn(self.user_id, event, self.locale, now=now)
-        assert turn is not None  # only a repeated update id is skipped, and a console has none
+        applied = self.coach.apply(self.user_id, event, self.locale, now=now)
+        assert applied is not None  # only a repeated update id is skipped; a console has none
+        turn, rendered = applied.turn, list(applied.rendered)
         self.locale = turn.session.locale
-        rendered = self.render(turn.replies)
         say = self.content.locale(self.locale).render_text
         for effect in turn.effects:
             if effect.kind == "export":

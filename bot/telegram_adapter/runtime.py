@@ -39,16 +39,16 @@ class Runtime:
         assert user is not None and chat is not None
         key, update_id, language = user_key(user.id), update.update_id, user.language_code or ""
         try:
-            turn = self.coach.turn(key, event, language, update_id=update_id, outbox=True)
+            applied = self.coach.apply(key, event, language, update_id=update_id, outbox=True)
         except Exception:
             if self.track_failures:
                 self.failed.add(update_id)
             raise
-        if turn is None:  # redelivered: applied before; send what a dead worker could not
+        if applied is None:  # redelivered: applied before; send what a dead worker could not
             await self.resend(chat.id, key, update_id)
             return
+        turn, rendered = applied.turn, applied.rendered
         locale = turn.session.locale
-        rendered = self.coach.render(turn.replies, locale)
         if query is not None:
             if turn.stale:
                 await self.sender.answer(query.id, chat.id, rendered[0].text)
