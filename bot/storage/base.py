@@ -204,11 +204,11 @@ class SQLStore(ABC):
 
     def receive(self, chat_id: int, update_id: int, now: datetime) -> None:
         """Note that a worker holds this update of this chat (a redelivery refreshes it)."""
-        with self.transaction() as run:
-            self.relax(run)
-            run("INSERT INTO inbox VALUES (?, ?, ?) ON CONFLICT (chat_id, update_id)"
-                " DO UPDATE SET at = excluded.at",
-                (chat_id, update_id, now.isoformat()))  # fmt: skip
+        self.note(
+            "INSERT INTO inbox VALUES (?, ?, ?) ON CONFLICT (chat_id, update_id)"
+            " DO UPDATE SET at = excluded.at",
+            (chat_id, update_id, now.isoformat()),
+        )
 
     def earliest_waiting(self, chat_id: int, since: datetime) -> int | None:
         """The chat's earliest update some worker received since `since` and has not applied."""
@@ -219,23 +219,27 @@ class SQLStore(ABC):
 
     def settled(self, chat_id: int, update_id: int) -> None:
         """The update is applied (or failed and will come again): stop holding the chat."""
-        with self.transaction() as run:
-            self.relax(run)
-            run("DELETE FROM inbox WHERE chat_id = ? AND update_id = ?", (chat_id, update_id))
+        self.note("DELETE FROM inbox WHERE chat_id = ? AND update_id = ?", (chat_id, update_id))
 
     def sending(self, user_id: str, update_id: int, seq: int) -> None:
         """A message of the outbox is about to go out."""
-        with self.transaction() as run:
-            self.relax(run)
-            run("UPDATE outbox SET sending = 1 WHERE user_id = ? AND update_id = ? AND seq = ?",
-                (user_id, update_id, seq))  # fmt: skip
+        self.note(
+            "UPDATE outbox SET sending = 1 WHERE user_id = ? AND update_id = ? AND seq = ?",
+            (user_id, update_id, seq),
+        )
 
     def sent(self, user_id: str, update_id: int, seq: int) -> None:
         """A message of the outbox reached Telegram: forget it."""
+        self.note(
+            "DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
+            (user_id, update_id, seq),
+        )
+
+    def note(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One bookkeeping statement (inbox, outbox): its own small transaction."""
         with self.transaction() as run:
             self.relax(run)
-            run("DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
-                (user_id, update_id, seq))  # fmt: skip
+            run(sql, params)
 
     def relax(self, run: Run) -> None:  # noqa: B027 - optional: SQLite needs nothing
         """Bookkeeping that may skip waiting for the disk (PostgreSQL: asynchronous commit)."""
