@@ -103,9 +103,26 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
         text = line.rstrip("\n")
         a = analyzer.analyze(text)
         emotions = [{"emotion": e, "family": analyzer.emotion_family[e]} for e in a.emotions]
+        lead = a.lead
         row = {"text": text, "cues": list(a.cues), "emotions": emotions,
-               "crisis": a.risk, "crisis_all": list(a.crisis)}  # fmt: skip
+               "crisis": a.risk, "crisis_all": list(a.crisis),
+               "risk": lead.as_dict() if lead else None,
+               "risks": [r.as_dict() for r in a.risks],
+               "stems": analyzer.stems(text)}  # fmt: skip
         print(json.dumps(row, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    """Fit the risk and cue models on the corpus; write content/<locale>/model/ ([train] extra)."""
+    from bot.train import TrainError, train
+
+    loc = _content(settings, args.dir).locale(args.locale or settings.locale)
+    try:
+        train(loc.folder, loc.data, print)
+    except TrainError as err:
+        print(f"train: {err}", file=sys.stderr)
+        return 2
     return 0
 
 
@@ -162,6 +179,10 @@ def parser() -> argparse.ArgumentParser:
     analyze = sub.add_parser("analyze", help=cmd_analyze.__doc__)
     analyze.add_argument("--locale")
     analyze.set_defaults(func=cmd_analyze)
+    train = sub.add_parser("train", help=cmd_train.__doc__)
+    train.add_argument("--locale")
+    train.add_argument("--dir", help="a content folder (default: the checkout's content/)")
+    train.set_defaults(func=cmd_train)
     graph = sub.add_parser("graph", help=cmd_graph.__doc__)
     graph.add_argument("--flow", help="only this flow")
     graph.set_defaults(func=cmd_graph)

@@ -170,6 +170,7 @@ def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:
         ],
         "state": turn.session.state,
         "safety": turn.safety,
+        "risk": turn.risk.as_dict() if turn.risk else None,
         "cues": list(turn.cues),
     }  # fmt: skip
 

@@ -27,8 +27,9 @@ class Settings(BaseSettings):
     """Fernet keys, comma-separated, newest first: every free-text field is encrypted at rest."""
     locale: str = "en"
     """The language new users are greeted in."""
-    country: str = "US"
-    """Crisis lines shown before a user's time zone tells their country: US UK IE CA AU INTL."""
+    country: str = ""
+    """Crisis lines before a user's time zone or answer tells their country: US UK IE CA AU, or
+    empty (the default): the international directory, and the coach asks for the country."""
     content_dir: str = ""
     """A content folder to use instead of the shipped one (for writers)."""
 

@@ -13,7 +13,10 @@ from dialogue.flows import FLOWS
 from dialogue.flows.base import GOTO
 from dialogue.flows.conflict import sample_plan
 from dialogue.flows.journal import PAGE, sample_entries
-from dialogue.language.analyzer import Analyzer, LexiconError
+from dialogue.language.analyzer import CUES, Analyzer, LexiconError
+from dialogue.language.corpus import SPLITS, CorpusError
+from dialogue.language.evaluate import crisis_examples, cue_examples
+from dialogue.language.risk import LABELS, NONE
 from dialogue.replies import CALLBACK_MAX_BYTES, TOKEN_MAX, VARS, Var, callback_data
 
 MESSAGE_MAX = 4096  # Telegram's limit on a message's text, after entities are parsed
@@ -95,6 +98,42 @@ def check_locale(loc: Locale) -> list[str]:
         Analyzer(loc.data)
     except (LexiconError, KeyError, TypeError) as err:
         problems.append(f"{loc.name}/data: {err}")
+    problems += check_corpus(loc)
+    return problems
+
+
+# What a locale's corpus must hold before its figures mean anything (issue 7's floor).
+MIN_RISK, MIN_NEAR_MISS, MIN_PER_LABEL, MIN_PER_CUE = 800, 600, 30, 50
+
+
+def check_corpus(loc: Locale) -> list[str]:
+    """The labelled corpus: readable, known labels, no duplicates, enough of every kind."""
+    folder = getattr(loc, "folder", None)
+    if folder is None or not (folder / "corpus").is_dir():
+        return [f"{loc.name}: no corpus/ folder (risk figures cannot be measured)"]
+    try:
+        risk = crisis_examples(folder)
+        cues = cue_examples(folder)
+    except CorpusError as err:
+        return [f"{loc.name}/corpus: {err}"]
+    problems = []
+    n_risk = sum(e.label != NONE for e in risk)
+    n_near = sum(e.label == NONE for e in risk)
+    if n_risk < MIN_RISK or n_near < MIN_NEAR_MISS:
+        problems.append(f"{loc.name}/corpus: {n_risk} risk lines and {n_near} near-misses; "
+                        f"at least {MIN_RISK} and {MIN_NEAR_MISS} are needed")  # fmt: skip
+    for label in (*LABELS, NONE):
+        ex = [e for e in risk if e.label == label]
+        splits = {e.split for e in ex}
+        if len(ex) < MIN_PER_LABEL or splits != set(SPLITS):
+            problems.append(
+                f"{loc.name}/corpus: label {label} has {len(ex)} lines in splits "
+                f"{sorted(splits)}; {MIN_PER_LABEL} across all three are needed"
+            )
+    for cue in CUES:
+        n = sum(cue in e.labels for e in cues)
+        if n < MIN_PER_CUE:
+            problems.append(f"{loc.name}/corpus: cue {cue} has {n} lines; {MIN_PER_CUE} needed")
     return problems
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 from dataclasses import dataclass
@@ -72,6 +73,8 @@ class Locale:
             self._load_texts(path)
         for path in sorted((folder / "data").glob("*.yaml")):
             self.data[path.stem] = _read_yaml(path)
+        self.data["models"] = {p.stem: _read_json(p) for p in sorted(folder.glob("model/*.json"))}
+        self.folder = folder
 
     def _source(self, key: str) -> str | None:
         variants = self.sources.get(key)
@@ -116,6 +119,13 @@ def _read_yaml(path: Path) -> Any:
         with path.open(encoding="utf-8") as fh:
             return yaml.safe_load(fh) or {}
     except yaml.YAMLError as err:
+        raise ContentError(f"{path}: {err}") from err
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
         raise ContentError(f"{path}: {err}") from err
 
 

@@ -15,8 +15,10 @@ from dialogue.content import Content
 from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
+from dialogue.flows.safety import first_step
 from dialogue.language import Analysis, Analyzer, normalize
-from dialogue.places import country_of
+from dialogue.language.risk import Risk
+from dialogue.places import country_of, parse_zone
 from dialogue.progress import progress
 from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
@@ -37,15 +39,16 @@ class Turn:
     replies: list[Reply]
     effects: list[Effect]
     cues: tuple[str, ...] = ()
-    safety: str | None = None
+    safety: str | None = None  # the kind of risk this turn acted on, or asked about
     stale: bool = False  # a press on an old keyboard: nothing changed
+    risk: Risk | None = None  # the risk that decided the turn, with who and how sure
 
 
 class Ctx:
     """The model a shared Machine fires on: one user's turn."""
 
-    __slots__ = ("analysis", "data", "effects", "engine", "now", "replies", "safety", "session",
-                 "state")  # fmt: skip
+    __slots__ = ("analysis", "data", "effects", "engine", "now", "replies", "risk", "safety",
+                 "session", "state")  # fmt: skip
 
     def __init__(
         self, engine: Engine, session: Session, now: datetime, data: dict[str, Any] | None = None
@@ -56,6 +59,7 @@ class Ctx:
         self.effects: list[Effect] = []
         self.analysis: Analysis | None = None
         self.safety: str | None = None
+        self.risk: Risk | None = None
 
     @property
     def draft(self) -> dict[str, Any]:
@@ -87,7 +91,7 @@ class Ctx:
 class Engine:
     """The coach: shared flows and content, no I/O, no clock of its own."""
 
-    def __init__(self, content: Content, default_country: str = "US") -> None:
+    def __init__(self, content: Content, default_country: str = "") -> None:
         self.content = content
         self.flows: dict[str, Flow] = {f.name: f for f in FLOWS}
         self.default_country = default_country
@@ -134,8 +138,14 @@ class Engine:
                 self.prompt(ctx)
                 return self._turn(ctx)
             ctx.analysis = ctx.analyzer().analyze(event.text)
-            if ctx.analysis.crisis:
-                self.enter_safety(ctx, ctx.analysis.crisis[0])
+            lead = ctx.analysis.lead
+            if lead is not None and (lead.sure or session.flow != "safety"):
+                ctx.risk = lead
+                if lead.sure:
+                    self.enter_safety(ctx, lead.kind, lead.who, lead.label,
+                                      kinds=ctx.analysis.crisis)  # fmt: skip
+                else:
+                    self.ask_safety(ctx, lead, event.text)
                 return self._turn(ctx)
         if session.state == "start.new" and not isinstance(event, Command):
             self.jump(ctx, "onboarding.welcome")
@@ -164,7 +174,9 @@ class Engine:
 
     def _turn(self, ctx: Ctx) -> Turn:
         a = ctx.analysis
-        return Turn(ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety)
+        return Turn(
+            ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety, risk=ctx.risk
+        )
 
     # -- moving between states ----------------------------------------------------------------
 
@@ -341,10 +353,16 @@ class Engine:
         wanted = normalize(event.text).strip()
         if step.ask == SCALE and wanted.isdigit():
             return wanted if wanted in opts else None
-        labels = self.content.locale(ctx.session.locale).labels
+        loc = self.content.locale(ctx.session.locale)
         for o in opts:
-            if wanted in (o, normalize(labels.get(f"{step.group}.{o}", "")).strip()):
+            if wanted in (o.lower(), normalize(loc.labels.get(f"{step.group}.{o}", "")).strip()):
                 return o
+        synonyms = loc.data.get("answers", {}).get(step.group, {})
+        for o in opts:
+            for word in synonyms.get(o, ()):
+                w = normalize(str(word)).strip()
+                if wanted == w or wanted.startswith(w + " "):
+                    return o
         return None
 
     def _multi_text(self, ctx: Ctx, step: Step, event: Text) -> bool:
@@ -446,24 +464,81 @@ class Engine:
 
     # -- safety -------------------------------------------------------------------------------
 
-    def enter_safety(self, ctx: Ctx, kind: str) -> None:
-        """Stop coaching: care, crisis lines, and "are you safe right now?"."""
+    def enter_safety(
+        self, ctx: Ctx, kind: str, who: str = "user", label: str = "", *,
+        kinds: tuple[str, ...] = (),
+    ) -> None:  # fmt: skip
+        """Stop coaching: care and what to do now for the kind, lines, then one question."""
         s = ctx.session
         if s.flow != "safety":
             s.paused = s.state if s.state != "start.new" else "onboarding.welcome"
         if kind == "abuse" and s.profile.relationship in ("partner", "other", ""):
             s.hold = "abuse"
-        s.alert = kind
+        s.alert, s.alert_who, s.alert_label = kind, who, label
+        s.alert_kinds = list(dict.fromkeys((kind, *kinds)))
+        s.held = ""
         ctx.safety = kind
-        ctx.say(f"safety.care.{kind}")
-        ctx.say(f"safety.lines.{self.country(s)}", kind=kind)
-        self.jump(ctx, "safety.check")
+        country = self.country(s)
+        extra = {"kind": kind, "who": who, "label": label, "kinds": s.alert_kinds,
+                 "country": country}  # fmt: skip
+        ctx.say(f"safety.care.{kind}", **extra)
+        ctx.say(f"safety.lines.{country}", **extra)
+        if country == "INTL" and not s.profile.country:
+            self.jump(ctx, "safety.country")
+        else:
+            self.jump(ctx, first_step(kind))
+
+    def ask_safety(self, ctx: Ctx, risk: Risk, text: str) -> None:
+        """Unsure: one direct, gentle question; the message waits for the answer."""
+        s = ctx.session
+        s.paused = s.state if s.state != "start.new" else "onboarding.welcome"
+        s.alert, s.alert_who, s.alert_label, s.alert_kinds = (
+            risk.kind,
+            risk.who,
+            risk.label,
+            [risk.kind],
+        )
+        s.held = text
+        ctx.safety = risk.kind
+        self.jump(ctx, "safety.ask")
+
+    def replay(self, ctx: Ctx, target: str, text: str) -> None:
+        """Go back to a state and take a held message as its answer."""
+        _, step = self.step(target)
+        if step.ask == GOTO or target.startswith("start."):
+            self.jump(ctx, target)
+            return
+        if target.partition(".")[0] != ctx.session.flow:
+            ctx.session.history.clear()
+        ctx.session.state = target
+        ctx.state = target.partition(".")[2]
+        self.on_answer(ctx, Text(text))
 
     def country(self, s: Session) -> str:
-        """The country whose crisis lines to give."""
+        """The country whose crisis lines to give; INTL when it is not known."""
         code = s.profile.country or country_of(s.profile.tz) or self.default_country
         code = {"GB": "UK"}.get(code, code)
         return code if code in CRISIS_COUNTRIES else "INTL"
+
+    def parse_country(self, text: str, ctx: Ctx) -> str | None:
+        """A country code from its name, a city or a time zone; "elsewhere" for other places.
+
+        "i'm in dublin", "we live in the uk", "Dublin, Ireland": the first words are dropped
+        one by one until a place is found.
+        """
+        loc = self.content.locale(ctx.session.locale)
+        names = loc.data.get("countries", {})
+        words = normalize(text).replace("?", " ").split()[:8]
+        for i in range(len(words)):
+            key = " ".join(words[i:])
+            code = names.get(key)
+            if code is None:
+                tz = parse_zone(key, ctx.now, loc.data.get("places", {}))
+                code = country_of(tz) if tz and "/" in tz else None
+            if code is not None:
+                code = {"GB": "UK"}.get(str(code), str(code))
+                return code if code in CRISIS_COUNTRIES else "elsewhere"
+        return None
 
 
 def _as_edit(reply: Reply) -> Reply:

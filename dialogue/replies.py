@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from dialogue.language.risk import KINDS, LABELS, WHO
+
 # Every variable a template may use, with the longest value the engine can pass.
 # The content check renders each template with values this long; the engine never passes longer.
 TEXT_MAX = 300  # an excerpt of the user's own words inside a reply
@@ -44,7 +46,10 @@ VARS: dict[str, Var] = {
     "time": Var("str", 5, optional=True),
     "tz": Var("str", 40),
     "local_now": Var("str", 5),
-    "kind": Var("enum", values=("self_harm", "medical", "harm_to_child", "abuse", "sos")),
+    "kind": Var("enum", values=(*KINDS, "sos")),
+    "who": Var("enum", values=WHO),
+    "label": Var("enum", values=tuple(LABELS), optional=True),
+    "kinds": Var("list", len(KINDS), values=KINDS, optional=True),
     "country": Var("enum", values=("US", "UK", "IE", "CA", "AU", "INTL")),
     "limit": Var("int", 10_000),
     "path": Var("str", 300),  # a file the console wrote

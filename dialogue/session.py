@@ -50,7 +50,11 @@ class Session:
     draft: dict[str, Any] = field(default_factory=dict)  # answers of the flow under way
     history: list[str] = field(default_factory=list)  # states of this flow, for /back
     paused: str = ""  # the state a safety pause interrupted
-    alert: str = ""  # the crisis kind that paused coaching
+    alert: str = ""  # the crisis kind that paused coaching (or that the coach asked about)
+    alert_who: str = ""  # who is at risk: user, child, user_from_partner, other
+    alert_label: str = ""  # the finer label (language.risk.LABELS)
+    alert_kinds: list[str] = field(default_factory=list)  # every kind the message showed
+    held: str = ""  # the message a safety question interrupted: its answer if the user says no
     hold: str = ""  # "abuse": no repair coaching towards the partner until the user says otherwise
     plans: list[dict[str, Any]] = field(default_factory=list)
     group_notice: bool = False

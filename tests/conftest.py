@@ -19,8 +19,8 @@ def content() -> Content:
 
 @pytest.fixture(scope="session")
 def engine(content: Content) -> Engine:
-    """One engine for every test: it holds no per-user state."""
-    return Engine(content, default_country="US")
+    """One engine for every test: it holds no per-user state; the country is unknown at first."""
+    return Engine(content)
 
 
 @pytest.fixture

@@ -1,4 +1,13 @@
-"""Pattern-based detectors; every word list and pattern lives in content/<locale>/data/."""
+"""What one message shows: risk (risk.py), cues and emotions. Word lists live in content/.
+
+Cues are found in layers too: patterns (content/<locale>/data/cues.yaml) over the user's own
+words — quoted or reported speech ("he said 'you never listen'", "she called me lazy") is
+taken out first, since it is an observation, not the user's criticism — and, where a cue
+model is shipped (content/<locale>/model/cues.json), its probability above the cue's
+threshold. Emotions come from the emotion word list.
+
+Exceptions: LexiconError (a malformed word list or pattern) derives from ValueError.
+"""
 
 from __future__ import annotations
 
@@ -8,22 +17,31 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from dialogue.language.model import LinearModel, ModelError
+from dialogue.language.patterns import PatternError, PatternSet, required_words
+from dialogue.language.risk import KINDS, Risk, RiskDataError, RiskNet
+from dialogue.language.text import Folder, LanguageError
+
 CUES = (
     "criticism", "contempt", "defensiveness", "stonewalling", "pressure", "evaluation",
     "ownership", "apology", "empathy", "curiosity", "respect_space", "appreciation",
     "gentle_startup", "warmth",
 )  # fmt: skip
-# Most urgent first: the first kind found leads the safety reply.
-CRISIS_KINDS = ("self_harm", "medical", "harm_to_child", "abuse")
+CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
+HARSH_ONLY = HARSH_CUES  # cues an owned or reported clause cannot carry
 
+_REPORTED = ("double_quotes", "single_quotes", "clause", "called", "actions", "owned")
+_DOUBLE_QUOTES = frozenset('"“”«»')
+_SINGLE_QUOTES = frozenset("'‘’")
+_OPENING_SINGLE = re.compile(r"(?:^|[\s(])['‘]")
 _APOSTROPHES = str.maketrans({"’": "", "‘": "", "'": "", "`": "", "´": ""})
 _REPEATS = re.compile(r"(.)\1{2,}")
 _NOT_WORD = re.compile(r"[^\w?]+")
 
 
 class LexiconError(ValueError):
-    """A word list or pattern in content/<locale>/data is malformed."""
+    """A word list, pattern or model in content/<locale>/ is malformed."""
 
 
 @lru_cache(maxsize=1024)
@@ -37,23 +55,41 @@ def normalize(text: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Analysis:
-    """What one text shows: cues, emotion ids (in order found) and crisis kinds."""
+    """What one text shows: cues, emotion ids (in order found) and risks (most urgent first)."""
 
     cues: tuple[str, ...]
     emotions: tuple[str, ...]
-    crisis: tuple[str, ...]
+    risks: tuple[Risk, ...] = ()
+
+    @property
+    def crisis(self) -> tuple[str, ...]:
+        """The answers the sure risks need, most urgent first."""
+        return tuple(dict.fromkeys(r.kind for r in self.risks if r.sure))
 
     @property
     def risk(self) -> str | None:
-        """The most urgent crisis kind, if any."""
-        return self.crisis[0] if self.crisis else None
+        """The most urgent answer a sure risk needs, if any."""
+        crisis = self.crisis
+        return crisis[0] if crisis else None
+
+    @property
+    def unsure(self) -> Risk | None:
+        """The risk to ask about when none is sure: the most urgent unsure one."""
+        if self.crisis or not self.risks:
+            return None
+        return self.risks[0]
+
+    @property
+    def lead(self) -> Risk | None:
+        """The risk that decides the turn: the most urgent sure one, else the one to ask about."""
+        return self.risks[0] if self.risks else None
 
 
-def _compile(patterns: list[str], where: str) -> re.Pattern[str]:
+def _compile(patterns: list[str], where: str, flags: int = 0) -> re.Pattern[str]:
     if not patterns:
         return re.compile(r"(?!x)x")
     try:
-        return re.compile("|".join(f"(?:{p})" for p in patterns))
+        return re.compile("|".join(f"(?:{p})" for p in patterns), flags)
     except re.error as err:
         raise LexiconError(f"{where}: {err}") from err
 
@@ -65,40 +101,111 @@ class Analyzer:
         cues, emotions, crisis = data.get("cues", {}), data.get("emotions", {}), data.get("crisis")
         if not crisis:
             raise LexiconError("a locale needs data/crisis.yaml: risk must never go unseen")
-        unknown = set(cues) - set(CUES)
+        reported = cues.get("reported", {})
+        unknown = set(cues) - set(CUES) - {"reported"}
         if unknown:
             raise LexiconError(f"cues.yaml names unknown cues: {sorted(unknown)}")
-        self.cue_patterns = {c: _compile(cues.get(c, []), f"cues.{c}") for c in CUES}
+        entries = []
+        for c in CUES:
+            for i, p in enumerate(cues.get(c, [])):
+                try:
+                    entries.append((c, re.compile(p), required_words(p)))
+                except re.error as err:
+                    raise LexiconError(f"cues.{c}[{i}]: {err}") from err
+        self.cue_set = PatternSet(entries, frozenset())
+        if not isinstance(reported, dict) or set(reported) - set(_REPORTED):
+            raise LexiconError(f"cues.reported: a mapping of {', '.join(_REPORTED)}")
+        self.reported = {
+            k: _compile([reported[k]] if k in reported else [], f"cues.reported.{k}", re.I)
+            for k in _REPORTED
+        }
         self.emotion_family: dict[str, str] = {}
-        groups = []
+        # First word -> (the phrase's words, emotion), longest phrases first: one pass over
+        # the words of a message finds every emotion named in it.
+        self.emotion_index: dict[str, list[tuple[tuple[str, ...], str]]] = {}
         for emotion, spec in emotions.items():
             self.emotion_family[emotion] = spec["family"]
-            words = sorted((normalize(w).strip() for w in spec["words"]), key=len, reverse=True)
-            groups.append(f"(?P<{emotion}>{'|'.join(map(re.escape, words))})")
-        self.emotion_pattern = _compile(
-            [rf"\b(?:{'|'.join(groups)})\b"] if groups else [], "emotions"
+            for w in spec["words"]:
+                phrase = tuple(normalize(w).split())
+                if phrase:
+                    self.emotion_index.setdefault(phrase[0], []).append((phrase, emotion))
+        for options in self.emotion_index.values():
+            options.sort(key=lambda o: -len(o[0]))
+        models = data.get("models", {})
+        try:
+            self.folder = Folder(data.get("language", {}))
+            risk_model = LinearModel.from_dict(models["risk"], "model/risk.json") if (
+                "risk" in models) else None  # fmt: skip
+            self.cue_model = LinearModel.from_dict(models["cues"], "model/cues.json") if (
+                "cues" in models) else None  # fmt: skip
+            self.risk_net = RiskNet(self.folder, crisis, risk_model)
+        except (LanguageError, PatternError, RiskDataError, ModelError) as err:
+            raise LexiconError(str(err)) from err
+        self.reporting = (
+            frozenset(self.folder.stem_phrase(str(w)) for w in cues.get("reporting", []))
+            | self.risk_net.guards.reporting
+            | {self.folder.stem("called"), self.folder.stem("calls")}
         )
-        self.idioms = _compile(crisis.get("idioms", []), "crisis.idioms")
-        missing = set(CRISIS_KINDS) - set(crisis)
-        if missing:
-            raise LexiconError(f"crisis.yaml lacks {sorted(missing)}")
-        self.crisis_patterns = {k: _compile(crisis[k], f"crisis.{k}") for k in CRISIS_KINDS}
+        if self.cue_model and set(self.cue_model.classes) - set(CUES):
+            raise LexiconError("model/cues.json knows cues that CUES does not")
+
+    def own_words(self, text: str) -> str:
+        """The text without quoted or reported speech (what others said is observation)."""
+        chars = set(text)
+        if chars & _DOUBLE_QUOTES:
+            text = self.reported["double_quotes"].sub(" ", text)
+        if chars & _SINGLE_QUOTES and _OPENING_SINGLE.search(text):
+            text = self.reported["single_quotes"].sub(" ", text)
+        if not self.reporting.isdisjoint(self.folder.stems(text).split()):
+            text = self.reported["clause"].sub(" ", text)
+            text = self.reported["called"].sub(" ", text)
+        return text
 
     def cues(self, text: str) -> tuple[str, ...]:
-        """The cues present, in the canonical order."""
-        norm = normalize(text)
-        return tuple(c for c in CUES if self.cue_patterns[c].search(norm))
+        """The cues present, in the canonical order.
+
+        Harsh cues are read in the user's own words less what they own ("sorry I walked out")
+        and less what others did; evaluation (a label for someone) in the own words.
+        """
+        own = self.own_words(text.replace("🙄", " eye roll "))
+        norm = normalize(own)
+        found = self.cue_set.keys(norm)
+        harsh = found & HARSH_ONLY
+        if harsh:
+            rest = self.reported["owned"].sub(" ", self.reported["actions"].sub(" ", own))
+            found -= harsh - self.cue_set.keys(normalize(rest))
+        if self.cue_model is not None and norm.strip():
+            th = self.cue_model.thresholds
+            probs = self.cue_model.probabilities(self.folder.stems(own))
+            found.update(c for c, p in probs.items() if p >= th.get(c, 0.5))
+        return tuple(c for c in CUES if c in found)
 
     def emotions(self, text: str) -> tuple[str, ...]:
         """Emotion ids named in the text, in the order they first appear."""
-        found = (m.lastgroup for m in self.emotion_pattern.finditer(normalize(text)))
-        return tuple(dict.fromkeys(e for e in found if e))
+        words = normalize(text).split()
+        found: list[str] = []
+        i = 0
+        while i < len(words):
+            for phrase, emotion in self.emotion_index.get(words[i], ()):
+                if tuple(words[i : i + len(phrase)]) == phrase:
+                    found.append(emotion)
+                    i += len(phrase) - 1
+                    break
+            i += 1
+        return tuple(dict.fromkeys(found))
+
+    def risks(self, text: str) -> tuple[Risk, ...]:
+        """Every risk found, most urgent first, sure before unsure."""
+        return self.risk_net.detect(text)
 
     def crisis(self, text: str) -> tuple[str, ...]:
-        """Crisis kinds suggested by the text, most urgent first; idioms are set aside first."""
-        norm = self.idioms.sub(" ", normalize(text))
-        return tuple(k for k in CRISIS_KINDS if self.crisis_patterns[k].search(norm))
+        """The answers sure risks need, most urgent first (unsure ones are left out)."""
+        return Analysis((), (), self.risks(text)).crisis
+
+    def stems(self, text: str) -> str:
+        """The text as the risk patterns read it (for writers tuning patterns)."""
+        return self.folder.stems(text).strip()
 
     def analyze(self, text: str) -> Analysis:
         """All three detectors at once."""
-        return Analysis(self.cues(text), self.emotions(text), self.crisis(text))
+        return Analysis(self.cues(text), self.emotions(text), self.risks(text))

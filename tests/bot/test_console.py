@@ -94,8 +94,18 @@ def test_jsonl_reports_safety_and_never_logs_user_text(tmp_path: Path) -> None:
     )  # fmt: skip
     out = json.loads(proc.stdout)
     assert out["safety"] == "self_harm"
-    assert out["state"] == "safety.check"
-    assert "988" in " ".join(r["text"] for r in out["replies"])
+    assert out["risk"] == {
+        "kind": "self_harm",
+        "who": "user",
+        "label": "active_ideation",
+        "sure": True,
+        "score": out["risk"]["score"],
+        "source": "pattern",
+    }
+    # A newcomer's country is not known: the international directory, never US numbers.
+    assert out["state"] == "safety.country"
+    text = " ".join(r["text"] for r in out["replies"])
+    assert "findahelpline.com" in text and "988" not in text
     assert "SECRET-WORDS" not in proc.stderr
 
 

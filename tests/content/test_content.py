@@ -84,6 +84,47 @@ def test_a_bad_pattern_is_named(copy: Path) -> None:
     assert any("cues.warmth" in p for p in check(Content(copy)))
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        ({"labels.self_harm.sure": ["(kill myself"]}, "crisis.self_harm.sure[0]"),
+        ({"labels.self_harm.ask": ["<nolist> myself"]}, "no word list <nolist>"),
+        ({"labels.made_up": {"sure": ["x"]}}, "unknown labels"),
+        ({"labels.burden": None}, "lacks labels"),
+    ],
+)
+def test_each_risk_pattern_mistake_is_named(copy: Path, change: dict, expected: str) -> None:
+    edit(copy / "xx" / "data" / "crisis.yaml", change)
+    problems = check(Content(copy))
+    assert any(expected in p and p.startswith("xx") for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("train\tself_harm\n", "expected split<TAB>labels<TAB>text"),
+        ("later\tself_harm\tsome words\n", "unknown split"),
+        ("train\tsad_thoughts\tsome words\n", "unknown labels"),
+        ("test\tnone\tthis traffic is killing me lol\n", "the same text as"),
+    ],
+)
+def test_each_corpus_mistake_is_named(copy: Path, line: str, expected: str) -> None:
+    path = copy / "xx" / "corpus" / "crisis_zz.tsv"
+    existing = (copy / "xx" / "corpus" / "crisis_near_miss.tsv").read_text().splitlines()[0]
+    text = line if "killing me lol" not in line else existing + "\n"
+    path.write_text(text)
+    problems = check(Content(copy))
+    assert any(expected in p and p.startswith("xx/corpus") for p in problems), problems
+
+
+def test_a_thin_corpus_is_named(copy: Path) -> None:
+    for path in (copy / "xx" / "corpus").glob("crisis_*.tsv"):
+        lines = path.read_text().splitlines()
+        path.write_text("\n".join(lines[: len(lines) // 4]) + "\n")
+    problems = check(Content(copy))
+    assert any("risk lines" in p and p.startswith("xx/corpus") for p in problems), problems
+
+
 def test_plain_text_and_markup_helpers() -> None:
     assert to_plain('<b>Hi</b> &amp; <a href="https://x.org">x</a>') == "Hi & x (https://x.org)"
     assert check_markup("<b>fine</b> &lt;") == []

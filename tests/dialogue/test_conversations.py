@@ -53,10 +53,21 @@ def check_step(n: int, step: dict[str, Any], turn: Turn, content: Content) -> No
     if "plan" in step:
         for field, value in step["plan"].items():
             assert turn.session.plans[-1][field] == value, where
-    if "text_contains" in step:
-        text = "\n".join(content.render(r, turn.session.locale).text for r in turn.replies)
-        for part in step["text_contains"]:
-            assert part in text, where
+    text = "\n".join(content.render(r, turn.session.locale).text for r in turn.replies)
+    for part in step.get("text_contains", []):
+        assert part in text, where
+    for part in step.get("text_lacks", []):
+        assert part not in text, where
+    for first, then in step.get("text_before", []):  # help first: `first` before `then`
+        assert first in text and then in text and text.index(first) < text.index(then), where
+    if "risk" in step:
+        got = turn.risk.as_dict() if turn.risk else None
+        want = step["risk"]
+        assert (
+            (got is None)
+            if want is None
+            else (got is not None and {k: got[k] for k in want} == want)
+        ), where
 
 
 @pytest.mark.parametrize("path", SCRIPTS, ids=[p.stem for p in SCRIPTS])

@@ -58,12 +58,30 @@ def test_crisis_stops_coaching_from_every_state_and_resumes_there(
     for session in every_state:
         turn = engine.handle(session, Text("i want to kill myself"), now)
         assert turn.safety == "self_harm", session.state
-        assert turn.session.state == "safety.check", session.state
         assert turn.replies[0].key == "safety.care.self_harm"
+        if engine.country(session) == "INTL":  # not known yet: the directory, then the question
+            assert turn.session.state == "safety.country", session.state
+            assert turn.replies[1].key == "safety.lines.INTL"
+            turn = engine.handle(turn.session, Press("elsewhere"), now)
+        assert turn.session.state == "safety.check", session.state
         safe = engine.handle(turn.session, Press("safe"), now).session
         back = engine.handle(safe, Press("resume"), now)
         assert back.session.state == session.state, session.state
         assert back.effects == [], session.state  # resuming repeats no entry effect
+
+
+def test_unsure_risk_asks_once_and_no_resumes_there(
+    engine: Engine, every_state: list[Session], now: datetime
+) -> None:
+    for session in every_state:
+        turn = engine.handle(session, Text("honestly i just want to disappear"), now)
+        assert turn.session.state == "safety.ask", session.state
+        assert turn.risk is not None and not turn.risk.sure
+        assert [r.key for r in turn.replies] == ["safety.ask.self_harm"]
+        back = engine.handle(turn.session, Press("no"), now)
+        assert back.replies[0].key == "safety.cleared", session.state
+        assert back.session.alert == "" and back.session.held == "", session.state
+        assert not back.session.state.startswith("safety."), session.state
 
 
 def test_sos_works_from_every_state(

@@ -13,115 +13,124 @@ def analyzer(content: Content) -> Analyzer:
     return Analyzer(content.locale("en").data)
 
 
-SELF_HARM = [
-    "I want to kill myself",
-    "i wanna die",
-    "kms",
-    "honestly kms right now",
-    "I've been thinking about suicide",
-    "im suicidal",
-    "Ive been having sucidal thoughts",
-    "I don't want to live anymore",
-    "I dont want to be here anymore",
-    "everyone would be better off without me",
-    "there's no reason to live",
-    "I wish I was dead",
-    "I want to end it all",
-    "thinking of ending my life",
-    "I've been cutting again",
-    "I hurt myself last night on purpose",
-    "I took too many pills",
-    "I want to dieeee",
-    "I just want to disappear forever",
-    "I'm going to take my own life",
-    "I can't go on like this",
-    "I Want To Die.",
-    "i want to unalive myself",
+# Risk tables: (text, answer kind, who is at risk). Each row is phrased the way people write
+# at night; none is copied from the corpus the nets were fitted on.
+SURE = [
+    # the user's own suicidal thoughts, plans, farewells, self-harm, burden
+    ("I want to kill myself", "self_harm", "user"),
+    ("i wanna die", "self_harm", "user"),
+    ("honestly kms right now", "self_harm", "user"),
+    ("Ive been having sucidal thoughts again", "self_harm", "user"),
+    ("i want to unalive myself", "self_harm", "user"),
+    ("thinking about k1ll1ng mys3lf tbh", "self_harm", "user"),
+    ("I dont want to be here anymore", "self_harm", "user"),
+    ("everyone would be better off without me", "self_harm", "user"),
+    ("the kids would be happier if I was gone", "self_harm", "user"),
+    ("I wish I could go to sleep and never wake up", "self_harm", "user"),
+    ("I've written letters to the kids for after I'm gone", "self_harm", "user"),
+    ("i've been saving up my sleeping pills for weeks", "self_harm", "user"),
+    ("how many paracetamol would it take to not wake up", "self_harm", "user"),
+    ("I've been cutting again", "self_harm", "user"),
+    ("relapsed and burned my arm with a lighter last night", "self_harm", "user"),
+    ("I want to dieeee", "self_harm", "user"),
+    # an emergency happening now
+    ("I just took all my pills", "medical", "user"),
+    ("i swallowed the whole bottle an hour ago", "medical", "user"),
+    ("my baby is not breathing", "medical", "child"),
+    ("my toddler swallowed a button battery", "medical", "child"),
+    ("he fell down the stairs, hit his head and keeps vomiting", "medical", "child"),
+    ("she's having a seizure", "medical", "child"),
+    ("my husband collapsed and he's unconscious", "medical", "other"),
+    # a child at risk from the user or another adult
+    ("I shook the baby", "harm_to_child", "child"),
+    ("I hit my son so hard it left a mark", "harm_to_child", "child"),
+    ("I'm scared I'll hurt my baby", "harm_to_child", "child"),
+    ("i keep having thoughts of smothering him", "harm_to_child", "child"),
+    ("my daughter told me her stepdad touches her private parts", "harm_to_child", "child"),
+    ("the babysitter showed my son porn", "harm_to_child", "child"),
+    ("my partner beats the kids when he drinks", "harm_to_child", "child"),
+    # a child's own suicidal talk or self-harm
+    ("my 14 year old told me she wants to die", "child_risk", "child"),
+    ("my son screamed that he was going to kill himself", "child_risk", "child"),
+    ("found cuts all over my daughter's arms", "child_risk", "child"),
+    ("my teen has been making herself sick after every meal", "child_risk", "child"),
+    # violence from a partner
+    ("my husband hits me", "abuse", "user_from_partner"),
+    ("he put his hands around my neck last night", "abuse", "user_from_partner"),
+    ("she threatened to kill me if I leave", "abuse", "user_from_partner"),
+    ("he locks me in the house and took my phone", "abuse", "user_from_partner"),
+    ("my boyfriend forced me to have sex", "abuse", "user_from_partner"),
+    ("I'm afraid of my husband", "abuse", "user_from_partner"),
 ]
-HARM_TO_CHILD = [
-    "I'm scared I'll hurt my baby",
-    "I'm afraid I might shake him",
-    "I had the urge to throw her against the wall",
-    "I hit my son",
-    "i slapped my daughter today",
-    "I shook the baby",
-    "sometimes I feel like I could hurt my kid",
-    "my daughter was molested by her uncle",
-    "my stepdad touched my son inappropriately",
-    "I'm worried I'll snap and hurt them",
-    "I almost hit my toddler",
+UNSURE = [
+    "honestly I just want to disappear",
+    "what's the point of anything anymore",
+    "I hate my life",
+    "I don't know if I can keep going like this",
 ]
-ABUSE = [
-    "my husband hits me",
-    "he choked me last night",
-    "she threatened to kill me",
-    "my boyfriend threatened to take the kids",
-    "I'm afraid of him",
-    "I fear for my safety",
-    "he won't let me leave the house",
-    "he took my phone and my money",
-    "he forced me to have sex",
-    "I was raped",
-    "my partner is abusive",
-    "I'm not safe at home",
-    "she pushed me down the stairs",
-    "my ex is going to kill me",
-    "I don't feel safe with him",
-]
-MEDICAL = [
-    "my baby is not breathing",
-    "he can't breathe",
-    "I have chest pain",
-    "she's having a seizure",
-    "he's unconscious",
-    "my toddler swallowed a battery",
-    "he fell and hit his head and won't wake up",
-    "the baby is turning blue",
-    "she took too many pills",
-]
-IDIOMS_AND_SAFE = [
+QUIET = [
     "this is killing me",
     "I could kill for a coffee",
     "my feet are killing me",
-    "these shoes are killing me",
-    "the waiting is killing me",
     "I'm dying to see her",
     "I nearly died of embarrassment",
     "my wife is going to kill me when she sees the bill",
     "I need to cut myself some slack",
     "I killed myself laughing at that show",
-    "we were just killing time",
     "I'm dead tired",
-    "she nailed it, she was killing it",
     "he slammed the door and I yelled at him",
-    "my toddler threw a tantrum at dinner",
-    "we argued about the dishes again",
-    "I feel guilty for snapping at her",
-    "I'm so tired of fighting",
-    "he was so frustrated he cried",
+    "my toddler threw his toy across the room",
+    "I hit send before I thought about it",
+    "she hit the roof when she saw the mess",
+    "my two year old hit me in the face during a tantrum",
+    "I'm not suicidal, just exhausted",
+    "I would never hurt my baby, I'm just so tired",
+    "we watched a film where the mum dies and my son cried",
     "I'm scared of the dark lol",
     "I shot myself in the foot with that comment",
+    "She is so naughty, she always throws her food on purpose",
+    "he bumped his head on the table, cried for a second and went back to playing",
     "I feel safe at home now",
 ]
 
 
-RISK = {"self_harm": SELF_HARM, "harm_to_child": HARM_TO_CHILD, "abuse": ABUSE, "medical": MEDICAL}
+@pytest.mark.parametrize(("text", "kind", "who"), SURE)
+def test_real_risk_gets_its_answer_at_once(
+    analyzer: Analyzer, text: str, kind: str, who: str
+) -> None:
+    lead = analyzer.analyze(text).lead
+    assert lead is not None and lead.sure, text
+    assert (lead.kind, lead.who) == (kind, who), lead
 
 
-@pytest.mark.parametrize(
-    ("kind", "text"), [(kind, text) for kind, texts in RISK.items() for text in texts]
-)
-def test_real_risk_is_seen(analyzer: Analyzer, kind: str, text: str) -> None:
-    assert kind in analyzer.crisis(text)
+@pytest.mark.parametrize("text", UNSURE)
+def test_unclear_risk_is_asked_about(analyzer: Analyzer, text: str) -> None:
+    a = analyzer.analyze(text)
+    assert a.crisis == () and a.unsure is not None, a.risks
 
 
-@pytest.mark.parametrize("text", IDIOMS_AND_SAFE)
-def test_idioms_and_everyday_conflict_do_not_trigger(analyzer: Analyzer, text: str) -> None:
-    assert analyzer.crisis(text) == ()
+@pytest.mark.parametrize("text", QUIET)
+def test_idioms_and_everyday_conflict_pass_quietly(analyzer: Analyzer, text: str) -> None:
+    assert analyzer.risks(text) == ()
 
 
-def test_most_urgent_kind_leads(analyzer: Analyzer) -> None:
-    assert analyzer.analyze("I took too many pills and want to die").risk == "self_harm"
+def test_the_most_urgent_kind_leads_a_mixed_message(analyzer: Analyzer) -> None:
+    a = analyzer.analyze("he choked me again and tonight I swallowed all my pills")
+    assert a.crisis[:2] == ("medical", "abuse")
+    a = analyzer.analyze("I shook the baby and honestly I want to die")
+    assert a.crisis[0] == "harm_to_child" and "self_harm" in a.crisis
+
+
+def test_risk_in_the_middle_of_a_long_message_is_found(analyzer: Analyzer) -> None:
+    story = ("Bedtime was chaos again, she wanted three stories and I said no. " * 8
+             + "Honestly some nights I think the kids would be better off without me. "
+             + "Anyway she fell asleep eventually and I cleaned the kitchen. " * 8)  # fmt: skip
+    assert analyzer.analyze(story).risk == "self_harm"
+
+
+def test_reported_speech_of_a_child_is_about_the_child(analyzer: Analyzer) -> None:
+    lead = analyzer.analyze('my son wrote "i want to die" on his homework').lead
+    assert lead is not None and (lead.kind, lead.who) == ("child_risk", "child")
 
 
 CUE_TABLE = [
@@ -168,6 +177,10 @@ def test_every_cue_has_a_row() -> None:
 @pytest.mark.parametrize(
     ("text", "absent"),
     [
+        ("he said 'you never listen'", {"criticism", "evaluation"}),
+        ('my daughter yelled "you always ruin everything"', {"criticism"}),
+        ("she called me lazy and selfish", {"contempt", "evaluation"}),
+        ("I'm sorry I called you lazy", {"contempt", "criticism"}),
         ("I'm sorry I yelled. How was that for you?", {"criticism", "contempt", "pressure"}),
         ("Take your time, I'm here when you're ready", {"pressure", "stonewalling"}),
         ("I feel sad about earlier and I'd like us to be okay", {"criticism", "defensiveness"}),

@@ -1,0 +1,247 @@
+"""`repair-coach train`: fit the risk and cue models on a locale's corpus, reproducibly.
+
+Needs the training extra (`pip install '.[train]'`: scikit-learn); the bot itself only reads
+the JSON weights this writes to content/<locale>/model/. Every run gives the same bytes for
+the same corpus and patterns: fixed solver, seed and rounding.
+
+How it is chosen and tuned (never on the test split):
+1. Candidate models are fitted on `train` and compared on `dev` (printed, for the record).
+2. Thresholds are tuned on `dev` for the whole analyzer (patterns and model together): the
+   lowest "ask" threshold whose false alarms on dev near-misses stay within the budget, and
+   for each cue the lowest threshold keeping Four-Horsemen false alarms within theirs.
+3. The shipped weights are fitted on `train` + `dev` with those settings.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from dialogue.language.analyzer import CUES, Analyzer
+from dialogue.language.corpus import Example
+from dialogue.language.evaluate import (
+    HORSEMEN,
+    KIND_CUES,
+    crisis_examples,
+    cue_examples,
+)
+from dialogue.language.model import FORMAT, LinearModel, features
+from dialogue.language.risk import LABELS, NONE
+from dialogue.language.text import Folder
+
+SCALE = 1000  # weights are stored as integers in thousandths
+RISK_FA_BUDGET = 0.05  # near-misses that may be asked about on dev (the target: 5%)
+CUE_FA_BUDGET = 0.02  # kind lines that may carry a Four-Horsemen cue on dev (target 3%)
+MIN_WEIGHT = 0.02  # smaller weights are dropped from the file (they never change a decision)
+
+
+class TrainError(RuntimeError):
+    """Training cannot run: scikit-learn is missing, or the corpus is too small."""
+
+
+def _sklearn() -> Any:
+    try:
+        import sklearn  # noqa: F401 - imported for its presence
+        from sklearn.feature_extraction import DictVectorizer
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.naive_bayes import ComplementNB
+    except ImportError as err:
+        raise TrainError("training needs scikit-learn: pip install '.[train]'") from err
+    return DictVectorizer, LogisticRegression, ComplementNB
+
+
+def _rows(folder: Folder, examples: Sequence[Example]) -> list[dict[str, int]]:
+    return [dict.fromkeys(features(folder.stems(ex.text)), 1) for ex in examples]
+
+
+def _export(
+    vec: Any, coef: Any, intercept: Any, classes: Sequence[str], *, multilabel: bool,
+    thresholds: dict[str, float], meta: dict[str, Any],
+) -> dict[str, Any]:  # fmt: skip
+    weights: dict[str, list[list[int]]] = {}
+    names = vec.get_feature_names_out()
+    for j, name in enumerate(names):
+        pairs = [
+            [i, round(float(coef[i, j]) * SCALE)]
+            for i in range(len(classes))
+            if abs(coef[i, j]) >= MIN_WEIGHT
+        ]
+        if pairs:
+            weights[str(name)] = pairs
+    return {
+        "format": FORMAT, "classes": list(classes), "multilabel": multilabel, "scale": SCALE,
+        "bias": [round(float(b), 4) for b in intercept],
+        "thresholds": {k: round(v, 3) for k, v in sorted(thresholds.items())},
+        "meta": meta, "weights": dict(sorted(weights.items())),
+    }  # fmt: skip
+
+
+def as_none(examples: Sequence[Example]) -> list[Example]:
+    """Conversation lines (the cue corpus) as more examples of ordinary, risk-free text."""
+    return [Example(e.split, (NONE,), e.text, e.where) for e in examples]
+
+
+def _fit_risk(
+    folder: Folder, examples: Sequence[Example], c: float, balanced: bool = False
+) -> tuple[Any, Any]:
+    vectorizer_cls, lr_cls, _ = _sklearn()
+    vec = vectorizer_cls()
+    x = vec.fit_transform(_rows(folder, examples))
+    y = [ex.label for ex in examples]
+    clf = lr_cls(C=c, class_weight="balanced" if balanced else None, max_iter=4000,
+                 solver="lbfgs")  # fmt: skip
+    clf.fit(x, y)
+    return vec, clf
+
+
+def _risk_dict(vec: Any, clf: Any, thresholds: dict[str, float], meta: dict[str, Any]) -> dict:
+    return _export(vec, clf.coef_, clf.intercept_, list(clf.classes_), multilabel=False,
+                   thresholds=thresholds, meta=meta)  # fmt: skip
+
+
+def compare(folder: Folder, examples: Sequence[Example], out: Callable[[str], None]) -> None:
+    """Print candidate risk models fitted on train, scored on dev (ranking, not tuning)."""
+    vectorizer_cls, lr_cls, nb_cls = _sklearn()
+    train = [e for e in examples if e.split == "train"]
+    dev = [e for e in examples if e.split == "dev"]
+    vec = vectorizer_cls()
+    x_train = vec.fit_transform(_rows(folder, train))
+    x_dev = vec.transform(_rows(folder, dev))
+    y_train = [e.label for e in train]
+    candidates = {
+        **{f"logistic C={c}": lr_cls(C=c, class_weight="balanced", max_iter=4000)
+           for c in (1.0, 4.0, 16.0)},
+        "complement naive Bayes": nb_cls(alpha=0.3),
+    }  # fmt: skip
+    for name, clf in candidates.items():
+        clf.fit(x_train, y_train)
+        p_none = clf.predict_proba(x_dev)[:, list(clf.classes_).index(NONE)]
+        risky = sorted(1 - p for p, e in zip(p_none, dev, strict=True) if e.label != NONE)
+        safe = sorted(1 - p for p, e in zip(p_none, dev, strict=True) if e.label == NONE)
+        # Recall on dev when the threshold lets through at most 5% of near-misses.
+        cut = safe[int(len(safe) * 0.95)] if safe else 0.5
+        recall = sum(r > cut for r in risky) / max(1, len(risky))
+        out(f"{name:26} dev recall at 5% false alarms: {recall:.3f}")
+
+
+def _tune_risk(
+    data: dict[str, Any], model: dict[str, Any], examples: Sequence[Example]
+) -> dict[str, float]:
+    """Thresholds for the whole analyzer on dev: the lowest "ask" within the budget."""
+    dev = [e for e in examples if e.split == "dev"]
+    near = [e for e in dev if e.label == NONE]
+    analyzer = Analyzer({**data, "models": {"risk": model}})
+    net = analyzer.risk_net
+    risky = [e for e in dev if e.label != NONE]
+    best: tuple[float, dict[str, float]] = (-1.0, {"ask": 0.99, "confirm": 0.5, "sure": 0.99})
+    for floor in (0.0,):  # a writer's "ask" pattern always asks: the model never clears it
+        for confirm in (0.2, 0.35, 0.5):
+            for ask in (0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99):
+                net.floor, net.confirm_at, net.ask_at, net.sure_at = floor, confirm, ask, 0.99
+                fa = sum(bool(analyzer.risks(e.text)) for e in near) / max(1, len(near))
+                if fa > RISK_FA_BUDGET:
+                    continue
+                recall = sum(bool(analyzer.risks(e.text)) for e in risky) / max(1, len(risky))
+                if recall > best[0]:
+                    best = (recall, {"ask": ask, "confirm": confirm, "sure": 0.99, "floor": floor})
+                break  # a higher "ask" only loses recall
+    return best[1]
+
+
+def frequency(folder: Folder, examples: Sequence[Example]) -> dict[str, int]:
+    """In how many corpus messages each frequent stem occurs (to index patterns by rare words)."""
+    counts: dict[str, int] = {}
+    for ex in examples:
+        for word in set(folder.stems(ex.text).split()):
+            counts[word] = counts.get(word, 0) + 1
+    return {w: n for w, n in sorted(counts.items()) if n >= 5}
+
+
+def _fit_cues(folder: Folder, examples: Sequence[Example], c: float) -> tuple[Any, list[Any]]:
+    vectorizer_cls, lr_cls, _ = _sklearn()
+    vec = vectorizer_cls()
+    x = vec.fit_transform(_rows(folder, examples))
+    models = []
+    for cue in CUES:
+        y = [cue in ex.labels for ex in examples]
+        clf = lr_cls(C=c, class_weight="balanced", max_iter=4000)
+        clf.fit(x, y)
+        models.append(clf)
+    return vec, models
+
+
+def _cue_dict(vec: Any, models: list[Any], thresholds: dict[str, float]) -> dict[str, Any]:
+    import numpy as np
+
+    coef = np.vstack([m.coef_[0] for m in models])
+    intercept = [m.intercept_[0] for m in models]
+    return _export(vec, coef, intercept, CUES, multilabel=True, thresholds=thresholds,
+                   meta={"c": 1.0})  # fmt: skip
+
+
+def _tune_cues(
+    data: dict[str, Any], model: dict[str, Any], examples: Sequence[Example]
+) -> dict[str, float]:
+    """Per cue, the lowest threshold keeping dev false alarms within the budget."""
+    dev = [e for e in examples if e.split == "dev"]
+    kind = [e for e in dev if set(e.labels) <= KIND_CUES]
+    analyzer = Analyzer({**data, "models": {"cues": model}})
+    cue_model = analyzer.cue_model
+    assert cue_model is not None
+    cue_model.thresholds.clear()
+    cue_model.thresholds.update(dict.fromkeys(CUES, 1.01))
+    for cue in CUES:
+        pool = kind if cue in HORSEMEN else [e for e in dev if cue not in e.labels]
+        budget = CUE_FA_BUDGET / len(HORSEMEN) if cue in HORSEMEN else 0.05
+        for t in (0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 0.99):
+            cue_model.thresholds[cue] = t
+            fa = sum(cue in analyzer.cues(e.text) for e in pool) / max(1, len(pool))
+            if fa <= budget:
+                break
+        else:
+            cue_model.thresholds[cue] = 1.01
+    return dict(cue_model.thresholds)
+
+
+def train(locale_folder: Path, data: dict[str, Any], out: Callable[[str], None]) -> list[Path]:
+    """Fit, tune and write model/risk.json and model/cues.json; return the files written."""
+    folder = Folder(data.get("language", {}))
+    base = {k: v for k, v in data.items() if k != "models"}
+    written = []
+    risk_ex = crisis_examples(locale_folder)
+    cue_ex = cue_examples(locale_folder)
+    if not risk_ex or not cue_ex:
+        raise TrainError(f"no corpus under {locale_folder / 'corpus'}")
+    everyday = as_none(cue_ex)  # conversation lines: the ordinary text the bot mostly reads
+    compare(folder, risk_ex, out)
+    c = 4.0
+    vec, clf = _fit_risk(folder, [e for e in risk_ex + everyday if e.split == "train"], c)
+    thresholds = _tune_risk(base, _risk_dict(vec, clf, {}, {}), risk_ex)
+    out(f"risk thresholds (tuned on dev): {thresholds}")
+    fitted = [e for e in risk_ex + everyday if e.split != "test"]  # never the test split
+    vec, clf = _fit_risk(folder, fitted, c)
+    risk = _risk_dict(
+        vec,
+        clf,
+        thresholds,
+        {"c": c, "fitted_on": ["train", "dev"], "frequency": frequency(folder, fitted)},
+    )
+    vec, models = _fit_cues(folder, [e for e in cue_ex if e.split == "train"], 1.0)
+    cue_thresholds = _tune_cues(base, _cue_dict(vec, models, {}), cue_ex)
+    out(f"cue thresholds (tuned on dev): {cue_thresholds}")
+    vec, models = _fit_cues(folder, [e for e in cue_ex if e.split != "test"], 1.0)
+    cues = _cue_dict(vec, models, cue_thresholds)
+    target = locale_folder / "model"
+    target.mkdir(exist_ok=True)
+    for name, model in (("risk", risk), ("cues", cues)):
+        LinearModel.from_dict(model)  # the file must load before it is written
+        path = target / f"{name}.json"
+        path.write_text(json.dumps(model, separators=(",", ":"), sort_keys=False) + "\n")
+        out(f"wrote {path} ({path.stat().st_size // 1024} KiB, {len(model['weights'])} features)")
+        written.append(path)
+    return written
+
+
+__all__ = ["LABELS", "TrainError", "compare", "train"]
