@@ -23,6 +23,7 @@ from dialogue.language.evaluate import (
     cue_examples,
     cue_report,
 )
+from dialogue.language.model import features
 from dialogue.language.risk import KINDS, LABELS
 
 
@@ -79,6 +80,7 @@ def timing(analyzer: Analyzer, content: Content, rounds: int) -> None:
         analyzer.folder.fold.cache_clear()
         analyzer.folder.stems.cache_clear()
         normalize.cache_clear()
+        features.cache_clear()
         gc.collect()
         for text in texts:
             t0 = time.perf_counter()

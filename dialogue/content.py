@@ -16,6 +16,7 @@ import yaml
 
 from dialogue.replies import Reply
 
+CHILD_RELS = ("baby", "toddler", "child", "teen")
 ALLOWED_TAGS = frozenset(
     {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
      "blockquote", "tg-spoiler", "span"}
@@ -169,6 +170,10 @@ class Content:
             them = variables.get("name") or loc.label(f"them.{variables['rel']}")
             variables["them"] = them
             variables["Them"] = them[:1].upper() + them[1:]
+            # The child a safety text speaks of: never the partner's name (CHILD_RELS).
+            rel = variables["rel"]
+            child = variables.get("name") if rel in CHILD_RELS else ""
+            variables["child"] = child or loc.label(f"them.{rel if rel in CHILD_RELS else 'child'}")
         body = loc.render_text(reply.key, variables, reply.variant)
         tick = loc.label("ui.tick")
         buttons = tuple(

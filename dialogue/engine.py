@@ -502,6 +502,13 @@ class Engine:
         ctx.safety = risk.kind
         self.jump(ctx, "safety.ask")
 
+    def takes_text(self, state: str) -> bool:
+        """A state whose question a typed message answers (a text step, or one with on_text)."""
+        if state.startswith("start."):
+            return False
+        _, step = self.step(state)
+        return step.ask == TEXT or bool(step.on_text)
+
     def replay(self, ctx: Ctx, target: str, text: str) -> None:
         """Go back to a state and take a held message as its answer."""
         _, step = self.step(target)

@@ -28,6 +28,7 @@ VARS: dict[str, Var] = {
     "name": Var("str", 40, optional=True),  # the user's name for the other person
     "them": Var("str", 40),  # the name, or content's word for them ("your partner")
     "Them": Var("str", 40),
+    "child": Var("str", 40),  # the name of the user's child, or "your child": safety texts
     "rel": Var("enum", values=RELS),
     "age": Var("enum", values=("baby", "toddler", "child", "teen"), optional=True),
     "group": Var("enum", values=("little", "child", "teen", "partner", "other")),

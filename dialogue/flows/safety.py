@@ -49,13 +49,20 @@ def _cleared(ctx: Ctx) -> None:
     ctx.session.held = ""
     ctx.say("safety.cleared")
     target = _resume_target(ctx)
-    ctx.engine.return_to(ctx, target) if not held else ctx.engine.replay(ctx, target, held)
+    if held and ctx.engine.takes_text(target):
+        ctx.engine.replay(ctx, target, held)
+    else:
+        ctx.engine.return_to(ctx, target)
 
 
 def _confirmed(ctx: Ctx) -> None:
     s = ctx.session
     s.held = ""
     ctx.engine.enter_safety(ctx, s.alert, s.alert_who, s.alert_label, kinds=(s.alert,))
+
+
+def _was_now(event: EventData) -> bool:
+    return event.model.session.alert == "medical"
 
 
 def _unhold(event: EventData) -> None:
@@ -75,7 +82,13 @@ def _ask_key(ctx: Ctx) -> str:
 def _check_options(ctx: Ctx) -> list[str]:
     if ctx.session.alert in CHILD_KINDS:
         return ["child_safe", "child_not_safe", "grounding", "mistaken"]
+    if ctx.session.alert == "self_harm":  # the screener's question: acting on it tonight?
+        return ["not_tonight", "might_act", "grounding", "mistaken"]
     return ["safe", "not_safe", "grounding", "mistaken"]
+
+
+def _urgent_options(ctx: Ctx) -> list[str]:
+    return ["child_safe" if ctx.session.alert in CHILD_KINDS else "safe", "cant_call"]
 
 
 def _sos_options(ctx: Ctx) -> list[str]:
@@ -115,8 +128,8 @@ def _keep_country(ctx: Ctx) -> None:
 
 STEPS = [
     Step("check", CHOICE, _check_options, group="safety", columns=1, vars=_vars,
-         every_option=("safe", "not_safe", "child_safe", "child_not_safe", "grounding",
-                       "mistaken")),
+         every_option=("safe", "not_safe", "child_safe", "child_not_safe", "not_tonight",
+                       "might_act", "grounding", "mistaken")),
     Step("now", CHOICE, ("help_coming", "cant_call", "mistaken"), group="safety", columns=1,
          vars=_vars),
     Step("cant_call", INFO, ("done",), group="safety", vars=_vars),
@@ -128,7 +141,8 @@ STEPS = [
          save="draft.country_choice", on_text="typed", parse=parse_country,
          text_save="draft.country_choice"),
     Step("after_country", GOTO, enter=_keep_country, goto=_answer),
-    Step("urgent", CHOICE, ("safe", "grounding"), group="safety", columns=1, vars=_vars),
+    Step("urgent", CHOICE, _urgent_options, group="safety", columns=1, vars=_vars,
+         every_option=("safe", "child_safe", "cant_call")),
     Step("grounding", INFO, ("done",), group="safety", vars=_vars),
     Step("safe", CHOICE, ("resume", "menu", "lines"), group="resume", columns=1, vars=_vars),
     Step("sos", CHOICE, _sos_options, group="resume", columns=1, vars=_vars,
@@ -142,15 +156,18 @@ STEPS = [
 
 TRANSITIONS = [
     {"trigger": "safe", "source": ["check", "urgent"], "dest": "safe"},
-    {"trigger": "child_safe", "source": "check", "dest": "safe"},
+    {"trigger": "child_safe", "source": ["check", "urgent"], "dest": "safe"},
+    {"trigger": "not_tonight", "source": "check", "dest": "safe"},
+    {"trigger": "might_act", "source": "check", "dest": "urgent"},
     {"trigger": "not_safe", "source": "check", "dest": "urgent"},
     {"trigger": "child_not_safe", "source": "check", "dest": "urgent"},
-    {"trigger": "grounding", "source": ["check", "urgent"], "dest": "grounding"},
+    {"trigger": "grounding", "source": "check", "dest": "grounding"},
     {"trigger": "done", "source": "grounding", "dest": "check"},
     {"trigger": "mistaken", "source": ["check", "now"], "dest": "resume", "before": _unhold},
     {"trigger": "help_coming", "source": "now", "dest": "safe"},
-    {"trigger": "cant_call", "source": "now", "dest": "cant_call"},
-    {"trigger": "done", "source": "cant_call", "dest": "now"},
+    {"trigger": "cant_call", "source": ["now", "urgent"], "dest": "cant_call"},
+    {"trigger": "done", "source": "cant_call", "dest": "now", "conditions": _was_now},
+    {"trigger": "done", "source": "cant_call", "dest": "urgent"},
     {"trigger": "yes", "source": "ask", "dest": "confirm"},
     {"trigger": "not_sure", "source": "ask", "dest": "confirm"},
     {"trigger": "no", "source": "ask", "dest": "cleared"},

@@ -18,7 +18,12 @@ from functools import lru_cache
 from typing import Any
 
 from dialogue.language.model import LinearModel, ModelError
-from dialogue.language.patterns import PatternError, PatternSet, required_words
+from dialogue.language.patterns import (
+    PatternError,
+    PatternSet,
+    required_words,
+    split_first_group,
+)
 from dialogue.language.risk import KINDS, Risk, RiskDataError, RiskNet
 from dialogue.language.text import Folder, LanguageError
 
@@ -31,6 +36,7 @@ CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
 HARSH_ONLY = HARSH_CUES  # cues an owned or reported clause cannot carry
 
+_COMMON_CUE_WORDS = ("you", "your", "youre", "im", "dont", "i", "me", "my", "its", "that", "so")
 _REPORTED = ("double_quotes", "single_quotes", "clause", "called", "actions", "owned")
 _DOUBLE_QUOTES = frozenset('"“”«»')
 _SINGLE_QUOTES = frozenset("'‘’")
@@ -109,10 +115,17 @@ class Analyzer:
         for c in CUES:
             for i, p in enumerate(cues.get(c, [])):
                 try:
-                    entries.append((c, re.compile(p), required_words(p)))
+                    re.compile(p)
+                    entries.extend(
+                        (c, re.compile(piece), required_words(piece))
+                        for piece in split_first_group(p)
+                    )
                 except re.error as err:
                     raise LexiconError(f"cues.{c}[{i}]: {err}") from err
-        self.cue_set = PatternSet(entries, frozenset())
+        # Index each cue pattern by its rarest word: the common ones would make every
+        # message run every pattern (speed only; what is found does not change).
+        common = {normalize(str(w)).strip() for w in crisis.get("common_words", [])}
+        self.cue_set = PatternSet(entries, frozenset(common | set(_COMMON_CUE_WORDS)))
         if not isinstance(reported, dict) or set(reported) - set(_REPORTED):
             raise LexiconError(f"cues.reported: a mapping of {', '.join(_REPORTED)}")
         self.reported = {
@@ -151,15 +164,15 @@ class Analyzer:
 
     def own_words(self, text: str) -> str:
         """The text without quoted or reported speech (what others said is observation)."""
+        if self.reporting.isdisjoint(self.folder.stems(text).split()):
+            return text  # no word that reports speech: nothing to take out
         chars = set(text)
         if chars & _DOUBLE_QUOTES:
             text = self.reported["double_quotes"].sub(" ", text)
         if chars & _SINGLE_QUOTES and _OPENING_SINGLE.search(text):
             text = self.reported["single_quotes"].sub(" ", text)
-        if not self.reporting.isdisjoint(self.folder.stems(text).split()):
-            text = self.reported["clause"].sub(" ", text)
-            text = self.reported["called"].sub(" ", text)
-        return text
+        text = self.reported["clause"].sub(" ", text)
+        return self.reported["called"].sub(" ", text)
 
     def cues(self, text: str) -> tuple[str, ...]:
         """The cues present, in the canonical order.

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,8 @@ class ModelError(ValueError):
     """A weights file cannot be used: unreadable, another format, or inconsistent."""
 
 
-def features(stems: str) -> set[str]:
+@lru_cache(maxsize=256)
+def features(stems: str) -> frozenset[str]:
     """Sparse binary features of a stems string (see text.Folder.stems)."""
     out: set[str] = set()
     prev = BOUNDARY
@@ -41,7 +43,7 @@ def features(stems: str) -> set[str]:
                 padded = f"<{word}>"
                 out.update(f"#{padded[i : i + 4]}" for i in range(len(padded) - 3))
         prev = word
-    return out
+    return frozenset(out)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ class LinearModel:
             dict(raw.get("meta", {})),
         )  # fmt: skip
 
-    def scores(self, feats: set[str]) -> Any:
+    def scores(self, feats: frozenset[str]) -> Any:
         """Raw class scores (logits) for a set of features, biases included."""
         rows = self.rows
         index = [rows[f] for f in feats if f in rows]

@@ -12,6 +12,7 @@ weak evidence, for the statistical net to confirm or not (risk.py).
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from re import _constants as sre_c  # the parser's op codes, to read a pattern's first word
@@ -43,7 +44,12 @@ class Compiler:
         negators: list[str] | None = None, first_person: list[str] | None = None,
     ) -> None:  # fmt: skip
         self.folder = folder
-        self.not_before = {"n": self._none_of(negators), "s": self._none_of(first_person)}
+        self.not_before = {
+            "n": self._none_of(negators),
+            "s": self._none_of(
+                [*(first_person or []), *(negators or [])]
+            ),  # same subject, not negated
+        }
         self.lists: dict[str, str] = {}
         for name, words in (lists or {}).items():
             raw = [str(w)[3:] for w in words if str(w).startswith("re:")]
@@ -94,7 +100,9 @@ class Compiler:
         for i, p in enumerate(patterns):
             src = self.source(str(p), f"{where}[{i}]")
             try:
-                out.append((re.compile(f"(?<= )(?:{src})(?= )"), required_words(src)))
+                re.compile(src)
+                for piece in split_first_group(src):
+                    out.append((re.compile(f" (?:{piece})(?= )"), required_words(piece)))
             except re.error as err:
                 raise PatternError(f"{where}[{i}]: {err}") from err
         return out
@@ -126,6 +134,50 @@ def first_words(source: str) -> frozenset[str] | None:
     except _Unlisted:
         return None
     return frozenset(p for p, _ in parts if p)
+
+
+def split_first_group(source: str, limit: int = 200) -> list[str]:  # noqa: PLR0912 - a scanner
+    """A pattern that starts with a group of alternatives, as one pattern per alternative.
+
+    `\b(must be nice|cry me a river) x` -> [`\b(?:must be nice) x`, `\b(?:cry me a river) x`]:
+    each piece then starts with plain letters, which the regex engine finds fast, and the
+    index (PatternSet) runs only the pieces whose words a message has.
+    """
+    lead = ""
+    for prefix in ("\\b", " "):
+        if source.startswith(prefix):
+            lead, source = prefix, source[len(prefix) :]
+            break
+    if not source.startswith("("):
+        return [lead + source]
+    start = 3 if source.startswith("(?:") else 1
+    if source[1:2] == "?" and start == 1:
+        return [lead + source]
+    depth, i, cuts = 0, 0, []
+    while i < len(source):
+        ch = source[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if ch == "[":
+            i = source.index("]", i + 1) + 1
+            continue
+        if ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                break
+        elif ch == "|" and depth == 1:
+            cuts.append(i)
+        i += 1
+    else:
+        return [lead + source]
+    rest = source[i + 1 :]
+    if rest[:1] in ("?", "*", "+", "{") or not cuts or len(cuts) >= limit:
+        return [lead + source]
+    bounds = [start - 1, *cuts, i]
+    return [f"{lead}(?:{source[a + 1 : b]}){rest}" for a, b in itertools.pairwise(bounds)]
 
 
 def required_words(source: str) -> tuple[frozenset[str], ...]:
@@ -241,27 +293,33 @@ class PatternSet:
 
     def keys(self, text: str) -> set[Any]:
         """The keys of every pattern found anywhere in the text (one search per key at most)."""
-        words = set(text.split())
+        keys: set[Any] = set()
+        for i in self._candidates(set(text.split())):
+            key, regex, _ = self.entries[i]
+            if key not in keys and regex.search(text):
+                keys.add(key)
+        return keys
+
+    def _candidates(self, words: set[str]) -> list[int]:
         ids = set(self.always)
+        index = self.index
         for w in words:
-            found = self.index.get(w)
+            found = index.get(w)
             if found:
                 ids.update(found)
-        keys: set[Any] = set()
+        out = []
+        entries = self.entries
         for i in sorted(ids):
-            key, regex, slots = self.entries[i]
-            if key in keys:
-                continue
-            for slot in slots:
+            for slot in entries[i][2]:
                 if words.isdisjoint(slot):
                     break
             else:
-                if regex.search(text):
-                    keys.add(key)
-        return keys
+                out.append(i)
+        return out
 
     def search(self, stems: str) -> list[tuple[Any, int, int]]:
-        """Every (key, start, end) in a stems string, searched sentence by sentence."""
+        """Every (key, start, end) in a stems string, sentence by sentence (matches never
+        cross a sentence end, and a pattern runs only where all its words are)."""
         out = []
         offset = 0
         for sentence in stems.split(f" {BOUNDARY} "):
@@ -269,20 +327,11 @@ class PatternSet:
             shift = offset - (len(text) - len(sentence))
             offset += len(sentence) + len(BOUNDARY) + 2
             text = text if text.endswith(" ") else text + " "
-            words = set(text.split())
-            ids = set(self.always)
-            for w in words:
-                found = self.index.get(w)
-                if found:
-                    ids.update(found)
-            for i in sorted(ids):
-                key, regex, slots = self.entries[i]
-                for slot in slots:
-                    if words.isdisjoint(slot):
-                        break
-                else:
-                    for m in regex.finditer(text):
-                        out.append((key, m.start() + shift, m.end() + shift))
+            for i in self._candidates(set(text.split())):
+                key, regex, _ = self.entries[i]
+                out.extend(
+                    (key, m.start() + 1 + shift, m.end() + shift) for m in regex.finditer(text)
+                )
         return out
 
 
@@ -346,7 +395,7 @@ class Guards:
         before = stems[left + 1 if left >= 0 else 0 : start].split()
         for i in range(len(before) - 1, -1, -1):
             if before[i] in self.reporting:
-                speaker = before[max(0, i - 4) : i]
+                speaker = before[max(0, i - 8) : i]
                 for word in reversed(speaker):
                     if word in self.first_person:
                         break

@@ -64,7 +64,7 @@ def test_crisis_stops_coaching_from_every_state_and_resumes_there(
             assert turn.replies[1].key == "safety.lines.INTL"
             turn = engine.handle(turn.session, Press("elsewhere"), now)
         assert turn.session.state == "safety.check", session.state
-        safe = engine.handle(turn.session, Press("safe"), now).session
+        safe = engine.handle(turn.session, Press("not_tonight"), now).session
         back = engine.handle(safe, Press("resume"), now)
         assert back.session.state == session.state, session.state
         assert back.effects == [], session.state  # resuming repeats no entry effect

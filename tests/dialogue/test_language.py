@@ -6,6 +6,7 @@ import pytest
 
 from dialogue.content import Content
 from dialogue.language import CUES, Analyzer
+from dialogue.language.evaluate import crisis_examples, crisis_report, cue_examples, cue_report
 
 
 @pytest.fixture(scope="module")
@@ -207,3 +208,19 @@ def test_emotions_have_families(analyzer: Analyzer) -> None:
     assert analyzer.emotion_family["anger"] == "core"
     assert analyzer.emotion_family["shame"] == "inhibitory"
     assert analyzer.emotion_family["numb"] == "defense"
+
+
+def test_the_frozen_test_split_keeps_its_figures(content: Content, analyzer: Analyzer) -> None:
+    """A floor under the figures docs/safety.md reports: a change may raise them, never lower.
+
+    The test split is never tuned on; this only notices when a change makes the nets worse.
+    """
+    folder = content.locale("en").folder
+    report = crisis_report(analyzer, crisis_examples(folder), "test")
+    tallies = report["labels"].values()
+    recall = sum(t.caught for t in tallies) / sum(t.total for t in tallies)
+    near = report["near_miss"]
+    assert recall >= 0.84, recall
+    assert near.rate(near.caught) <= 0.065, near.rate(near.caught)
+    kind = cue_report(analyzer, cue_examples(folder), "test")["kind_lines"]
+    assert kind.rate(kind.caught) <= 0.03

@@ -90,9 +90,9 @@ def test_crisis_deep_link_and_commands_over_telegram(fake: FakeTelegram, tmp_pat
             out = await chat.say("honestly i just want to end it all")
             assert len(out) == 3  # care, crisis lines (UK: the user is in London), the question
             assert "Samaritans" in out[1].text and "116 123" in out[1].text
-            assert "Are you safe right now?" in out[2].text
+            assert "Do you think you might act on these thoughts tonight?" in out[2].text
             assert len(fake.calls_of("sendChatAction")) == actions + 1  # "typing…" first
-            await chat.tap("I'm safe right now")
+            await chat.tap("No, not tonight")
             out = await chat.tap("Go on where we were")
             assert "What happened" in out[-1].text
         assert fake.errors == []
