@@ -198,17 +198,21 @@ class Engine:
         ctx.state = target.partition(".")[2]
         self.arrive(ctx)
 
-    def return_to(self, ctx: Ctx, target: str) -> None:
-        """Go back to a state already entered once: ask its question again, no entry effects."""
+    def return_to(self, ctx: Ctx, target: str, answer: str | None = None) -> None:
+        """Go back to a state already entered once, with no entry effects: ask its question
+        again, or take `answer` (a message held while the coach asked about safety) as it."""
         _, step = self.step(target)
-        if step.ask == GOTO:
+        if step.ask == GOTO or target.startswith("start."):
             self.jump(ctx, target)
             return
         if target.partition(".")[0] != ctx.session.flow:
             ctx.session.history.clear()
         ctx.session.state = target
         ctx.state = target.partition(".")[2]
-        self.prompt(ctx)
+        if answer is None:
+            self.prompt(ctx)
+        else:
+            self.on_answer(ctx, Text(answer))
 
     def fire(self, ctx: Ctx, trigger: str) -> bool:
         """Fire a trigger on the current flow's shared machine; enter the new state."""
@@ -508,18 +512,6 @@ class Engine:
             return False
         _, step = self.step(state)
         return step.ask == TEXT or bool(step.on_text)
-
-    def replay(self, ctx: Ctx, target: str, text: str) -> None:
-        """Go back to a state and take a held message as its answer."""
-        _, step = self.step(target)
-        if step.ask == GOTO or target.startswith("start."):
-            self.jump(ctx, target)
-            return
-        if target.partition(".")[0] != ctx.session.flow:
-            ctx.session.history.clear()
-        ctx.session.state = target
-        ctx.state = target.partition(".")[2]
-        self.on_answer(ctx, Text(text))
 
     def country(self, s: Session) -> str:
         """The country whose crisis lines to give; INTL when it is not known."""

@@ -49,10 +49,7 @@ def _cleared(ctx: Ctx) -> None:
     ctx.session.held = ""
     ctx.say("safety.cleared")
     target = _resume_target(ctx)
-    if held and ctx.engine.takes_text(target):
-        ctx.engine.replay(ctx, target, held)
-    else:
-        ctx.engine.return_to(ctx, target)
+    ctx.engine.return_to(ctx, target, held if held and ctx.engine.takes_text(target) else None)
 
 
 def _confirmed(ctx: Ctx) -> None:
@@ -99,13 +96,14 @@ def _sos_options(ctx: Ctx) -> list[str]:
 def _answer(ctx: Ctx) -> str:
     """Where the country question leads: the lines, then the kind's own next step."""
     s = ctx.session
+    kind = s.alert or "sos"  # /sos sets no alert
     code = s.profile.country
     if code in ("US", "UK", "IE", "CA", "AU"):
-        if s.alert != "sos":
+        if kind != "sos":
             ctx.say(f"safety.lines.{code}", **_vars(ctx))
-    elif s.alert != "sos":
+    elif kind != "sos":
         ctx.say("safety.country_other")
-    return first_step(s.alert)
+    return first_step(kind)
 
 
 def first_step(kind: str) -> str:

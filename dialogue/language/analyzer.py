@@ -36,6 +36,7 @@ CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
 HARSH_ONLY = HARSH_CUES  # cues an owned or reported clause cannot carry
 
+_SPACES = re.compile(r"[ \t]{2,}")
 _COMMON_CUE_WORDS = ("you", "your", "youre", "im", "dont", "i", "me", "my", "its", "that", "so")
 _REPORTED = ("double_quotes", "single_quotes", "clause", "called", "actions", "owned")
 _DOUBLE_QUOTES = frozenset('"“”«»')
@@ -44,6 +45,12 @@ _OPENING_SINGLE = re.compile(r"(?:^|[\s(])['‘]")
 _APOSTROPHES = str.maketrans({"’": "", "‘": "", "'": "", "`": "", "´": ""})
 _REPEATS = re.compile(r"(.)\1{2,}")
 _NOT_WORD = re.compile(r"[^\w?]+")
+
+
+def _fast_start(pattern: str) -> str:
+    r"""A leading `\b` as a space: normalized text has one before every word, and a pattern
+    that starts with plain letters is found many times faster than one that starts with `\b`."""
+    return " " + pattern[2:] if pattern.startswith("\\b") else pattern
 
 
 class LexiconError(ValueError):
@@ -117,7 +124,7 @@ class Analyzer:
                 try:
                     re.compile(p)
                     entries.extend(
-                        (c, re.compile(piece), required_words(piece))
+                        (c, re.compile(_fast_start(piece)), required_words(piece))
                         for piece in split_first_group(p)
                     )
                 except re.error as err:
@@ -167,12 +174,12 @@ class Analyzer:
         if self.reporting.isdisjoint(self.folder.stems(text).split()):
             return text  # no word that reports speech: nothing to take out
         chars = set(text)
-        if chars & _DOUBLE_QUOTES:
+        if chars & _DOUBLE_QUOTES:  # what is taken out leaves one space, so clauses still read
             text = self.reported["double_quotes"].sub(" ", text)
         if chars & _SINGLE_QUOTES and _OPENING_SINGLE.search(text):
             text = self.reported["single_quotes"].sub(" ", text)
         text = self.reported["clause"].sub(" ", text)
-        return self.reported["called"].sub(" ", text)
+        return _SPACES.sub(" ", self.reported["called"].sub(" ", text))
 
     def cues(self, text: str) -> tuple[str, ...]:
         """The cues present, in the canonical order.

@@ -377,7 +377,8 @@ class Guards:
 
     def names_other(self, stems: str, start: int, end: int) -> bool:
         """The match itself names someone else ("my son wrote 'i want to die'")."""
-        return bool(self.third_person & set(stems[start:end].split()))
+        span = " " + stems[start:end] + " "
+        return bool(self.third_person & set(span.split()) or self.child_subject.search(span))
 
     def adult_before(self, stems: str, start: int, end: int) -> bool:
         """An adult, and no child, is named in the match's sentence up to its end."""
@@ -412,7 +413,7 @@ class Guards:
                 return "first"
             if word in self.third_person:
                 return "third"
-        return "first"
+        return "first"  # nobody named: the one writing
 
     def why_weak(self, stems: str, start: int, end: int) -> str:
         """ "negated", "past", "media" or "" for a match at stems[start:end]."""

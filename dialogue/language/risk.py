@@ -68,6 +68,7 @@ class Risk:
     sure: bool  # act at once; otherwise ask one direct question first
     score: float  # the model's probability for the label (0 when there is no model)
     source: str  # "pattern", "pattern+model" or "model"
+    person: str = ""  # who is at risk when the grammar says otherwise than the label
 
     @property
     def kind(self) -> str:
@@ -77,7 +78,7 @@ class Risk:
     @property
     def who(self) -> str:
         """Who is at risk: one of WHO."""
-        return LABELS[self.label][1]
+        return self.person or LABELS[self.label][1]
 
     def as_dict(self) -> dict[str, Any]:
         """The JSON form (analyze, the JSON-lines chat)."""
@@ -92,6 +93,7 @@ class _Hit:
     weak: str  # "" or why the match is weak
     start: int
     end: int
+    person: str = ""  # who is at risk, when not the label's own
 
 
 class RiskNet:
@@ -178,7 +180,7 @@ class RiskNet:
                 and not self.guards.names_other(stems, h.start, h.end)
             ):
                 # "if i did not wake up": a child's emergency word said of the user.
-                kept.append(_Hit(ABOUT_USER[h.label], h.tier, h.weak, h.start, h.end))
+                kept.append(_Hit(ABOUT_USER[h.label], h.tier, h.weak, h.start, h.end, "user"))
             elif h.label == "child_medical" and self.guards.adult_before(stems, h.start, h.end):
                 kept.append(_Hit("medical", h.tier, h.weak, h.start, h.end))
             elif who == "user_from_partner" and self.guards.child_before(stems, h.start):
@@ -207,19 +209,17 @@ class RiskNet:
         p_risk = 1.0 - probs.get(NONE, 1.0) if probs else 0.0
         found: dict[str, Risk] = {}
 
-        def add(label: str, sure: bool, source: str) -> None:
+        def add(label: str, sure: bool, source: str, person: str = "") -> None:
             old = found.get(label)
             if old is None or (sure and not old.sure):
-                found[label] = Risk(label, sure, probs.get(label, 0.0), source)
+                found[label] = Risk(label, sure, probs.get(label, 0.0), source, person)
 
         for h in hits:
             if not h.weak and (h.tier == "sure" or not probs):
-                add(h.label, h.tier == "sure", "pattern")
-            elif not h.weak and p_risk >= self.sure_at:
-                add(h.label, True, "pattern+model")
+                add(h.label, h.tier == "sure", "pattern", h.person)
             elif p_risk >= self.floor if not h.weak else p_risk >= self.confirm(h.weak):
-                add(h.label, False, "pattern+model")
+                add(h.label, False, "pattern+model", h.person)
         if probs and not found and p_risk >= self.ask_at:
             label = max((c for c in probs if c != NONE), key=probs.__getitem__)
-            add(label, p_risk >= self.sure_at, "model")
+            add(label, False, "model")  # the model alone never acts: it asks
         return tuple(sorted(found.values(), key=lambda r: (not r.sure, _URGENCY[r.label])))
