@@ -135,17 +135,17 @@ def _tune_risk(
     analyzer = Analyzer({**data, "models": {"risk": model}})
     net = analyzer.risk_net
     risky = [e for e in dev if e.label != NONE]
-    best: tuple[float, dict[str, float]] = (-1.0, {"ask": 0.99, "confirm": 0.5, "sure": 0.99})
+    best: tuple[float, dict[str, float]] = (-1.0, {"ask": 0.99, "confirm": 0.5})
     for floor in (0.0,):  # a writer's "ask" pattern always asks: the model never clears it
         for confirm in (0.2, 0.35, 0.5):
             for ask in (0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99):
-                net.floor, net.confirm_at, net.ask_at, net.sure_at = floor, confirm, ask, 0.99
+                net.floor, net.confirm_at, net.ask_at = floor, confirm, ask
                 fa = sum(bool(analyzer.risks(e.text)) for e in near) / max(1, len(near))
                 if fa > RISK_FA_BUDGET:
                     continue
                 recall = sum(bool(analyzer.risks(e.text)) for e in risky) / max(1, len(risky))
                 if recall > best[0]:
-                    best = (recall, {"ask": ask, "confirm": confirm, "sure": 0.99, "floor": floor})
+                    best = (recall, {"ask": ask, "confirm": confirm, "floor": floor})
                 break  # a higher "ask" only loses recall
     return best[1]
 

@@ -6,7 +6,7 @@
    past, or about a film or the news is weak (patterns.Guards).
 2. The model (content/<locale>/model/risk.json, fitted on the corpus by `repair-coach train`)
    gives each label a probability. It confirms or clears weak matches and catches what no
-   pattern names: above its `ask` threshold it asks, above `sure` it acts.
+   pattern names: above its `ask` threshold it asks. Only a `sure` pattern acts at once.
 
 Each label says who is at risk and which answer fits (KINDS): the most urgent answer leads.
 """
@@ -140,7 +140,6 @@ class RiskNet:
         self.model = model
         thresholds = model.thresholds if model else {}
         self.ask_at = float(thresholds.get("ask", 0.5))
-        self.sure_at = float(thresholds.get("sure", 0.95))
         self.confirm_at = float(thresholds.get("confirm", 0.2))
         self.floor = float(thresholds.get("floor", 0.0))
         self.confirm_negated = float(thresholds.get("confirm_negated", 0.6))
