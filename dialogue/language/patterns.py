@@ -120,20 +120,7 @@ class Compiler:
         return re.compile("|".join(f"(?<= )(?:{p})(?= )" for p in parts))
 
 
-_MAX_FIRST = 4000  # more first words than this: the pattern is always run
-
-
-def first_words(source: str) -> frozenset[str] | None:
-    """Every word a match of `source` can start with, or None when that cannot be listed.
-
-    A message is only searched with the patterns whose first word it contains: most messages
-    contain none of them, and a search costs a few microseconds each.
-    """
-    try:
-        parts = _expand(list(sre_parse.parse(source)), [("", False)])
-    except _Unlisted:
-        return None
-    return frozenset(p for p, _ in parts if p)
+_MAX_WORDS = 4000  # a slot with more words than this is not listed: no index for it
 
 
 def split_first_group(source: str, limit: int = 200) -> list[str]:  # noqa: PLR0912 - a scanner
@@ -249,7 +236,7 @@ def _expand(seq: list[Any], parts: list[tuple[str, bool]]) -> list[tuple[str, bo
             continue  # lookarounds and \b take no characters
         else:
             raise _Unlisted
-        if len(parts) > _MAX_FIRST:
+        if len(parts) > _MAX_WORDS:
             raise _Unlisted
     return parts
 
