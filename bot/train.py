@@ -28,7 +28,7 @@ from dialogue.language.evaluate import (
     cue_examples,
 )
 from dialogue.language.model import FORMAT, LinearModel, features
-from dialogue.language.risk import LABELS, NONE
+from dialogue.language.risk import NONE
 from dialogue.language.text import Folder
 
 SCALE = 1000  # weights are stored as integers in thousandths
@@ -83,16 +83,18 @@ def as_none(examples: Sequence[Example]) -> list[Example]:
     return [Example(e.split, (NONE,), e.text, e.where) for e in examples]
 
 
-def _fit_risk(
-    folder: Folder, examples: Sequence[Example], c: float, balanced: bool = False
-) -> tuple[Any, Any]:
-    vectorizer_cls, lr_cls, _ = _sklearn()
+def _risk_classifier(c: float) -> Any:
+    """The risk model as shipped: softmax logistic regression, classes as they come."""
+    _, lr_cls, _ = _sklearn()
+    return lr_cls(C=c, max_iter=4000, solver="lbfgs")
+
+
+def _fit_risk(folder: Folder, examples: Sequence[Example], c: float) -> tuple[Any, Any]:
+    vectorizer_cls, _, _ = _sklearn()
     vec = vectorizer_cls()
     x = vec.fit_transform(_rows(folder, examples))
-    y = [ex.label for ex in examples]
-    clf = lr_cls(C=c, class_weight="balanced" if balanced else None, max_iter=4000,
-                 solver="lbfgs")  # fmt: skip
-    clf.fit(x, y)
+    clf = _risk_classifier(c)
+    clf.fit(x, [ex.label for ex in examples])
     return vec, clf
 
 
@@ -101,18 +103,17 @@ def _risk_dict(vec: Any, clf: Any, thresholds: dict[str, float], meta: dict[str,
                    thresholds=thresholds, meta=meta)  # fmt: skip
 
 
-def compare(folder: Folder, examples: Sequence[Example], out: Callable[[str], None]) -> None:
+def compare(
+    folder: Folder, train: Sequence[Example], dev: Sequence[Example], out: Callable[[str], None]
+) -> None:
     """Print candidate risk models fitted on train, scored on dev (ranking, not tuning)."""
-    vectorizer_cls, lr_cls, nb_cls = _sklearn()
-    train = [e for e in examples if e.split == "train"]
-    dev = [e for e in examples if e.split == "dev"]
+    vectorizer_cls, _, nb_cls = _sklearn()
     vec = vectorizer_cls()
     x_train = vec.fit_transform(_rows(folder, train))
     x_dev = vec.transform(_rows(folder, dev))
     y_train = [e.label for e in train]
     candidates = {
-        **{f"logistic C={c}": lr_cls(C=c, class_weight="balanced", max_iter=4000)
-           for c in (1.0, 4.0, 16.0)},
+        **{f"logistic C={c}": _risk_classifier(c) for c in (1.0, 4.0, 16.0)},
         "complement naive Bayes": nb_cls(alpha=0.3),
     }  # fmt: skip
     for name, clf in candidates.items():
@@ -215,9 +216,10 @@ def train(locale_folder: Path, data: dict[str, Any], out: Callable[[str], None])
     if not risk_ex or not cue_ex:
         raise TrainError(f"no corpus under {locale_folder / 'corpus'}")
     everyday = as_none(cue_ex)  # conversation lines: the ordinary text the bot mostly reads
-    compare(folder, risk_ex, out)
+    train_set = [e for e in risk_ex + everyday if e.split == "train"]
+    compare(folder, train_set, [e for e in risk_ex if e.split == "dev"], out)
     c = 4.0
-    vec, clf = _fit_risk(folder, [e for e in risk_ex + everyday if e.split == "train"], c)
+    vec, clf = _fit_risk(folder, train_set, c)
     thresholds = _tune_risk(base, _risk_dict(vec, clf, {}, {}), risk_ex)
     out(f"risk thresholds (tuned on dev): {thresholds}")
     fitted = [e for e in risk_ex + everyday if e.split != "test"]  # never the test split
@@ -244,4 +246,4 @@ def train(locale_folder: Path, data: dict[str, Any], out: Callable[[str], None])
     return written
 
 
-__all__ = ["LABELS", "TrainError", "compare", "train"]
+__all__ = ["TrainError", "compare", "train"]

@@ -15,7 +15,7 @@ from dialogue.content import Content
 from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
-from dialogue.flows.safety import first_step
+from dialogue.flows.safety import CRISIS_COUNTRIES, first_step, safety_vars
 from dialogue.language import Analysis, Analyzer, normalize
 from dialogue.language.risk import Risk
 from dialogue.places import country_of, parse_zone
@@ -24,7 +24,6 @@ from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
 
 MAX_TEXT = 10_000  # longest message the coach takes in; longer ones get a kind note
-CRISIS_COUNTRIES = ("US", "UK", "IE", "CA", "AU")
 
 
 class EngineError(RuntimeError):
@@ -474,37 +473,32 @@ class Engine:
     ) -> None:  # fmt: skip
         """Stop coaching: care and what to do now for the kind, lines, then one question."""
         s = ctx.session
-        if s.flow != "safety":
-            s.paused = s.state if s.state != "start.new" else "onboarding.welcome"
         if kind == "abuse" and s.profile.relationship in ("partner", "other", ""):
             s.hold = "abuse"
-        s.alert, s.alert_who, s.alert_label = kind, who, label
-        s.alert_kinds = list(dict.fromkeys((kind, *kinds)))
-        s.held = ""
-        ctx.safety = kind
-        country = self.country(s)
-        extra = {"kind": kind, "who": who, "label": label, "kinds": s.alert_kinds,
-                 "country": country}  # fmt: skip
+        self._alert(ctx, kind, who, label, kinds)
+        extra = safety_vars(ctx)
         ctx.say(f"safety.care.{kind}", **extra)
-        ctx.say(f"safety.lines.{country}", **extra)
-        if country == "INTL" and not s.profile.country:
+        ctx.say(f"safety.lines.{extra['country']}", **extra)
+        if extra["country"] == "INTL" and not s.profile.country:
             self.jump(ctx, "safety.country")
         else:
             self.jump(ctx, first_step(kind))
 
     def ask_safety(self, ctx: Ctx, risk: Risk, text: str) -> None:
         """Unsure: one direct, gentle question; the message waits for the answer."""
-        s = ctx.session
-        s.paused = s.state if s.state != "start.new" else "onboarding.welcome"
-        s.alert, s.alert_who, s.alert_label, s.alert_kinds = (
-            risk.kind,
-            risk.who,
-            risk.label,
-            [risk.kind],
-        )
-        s.held = text
-        ctx.safety = risk.kind
+        self._alert(ctx, risk.kind, risk.who, risk.label, ())
+        ctx.session.held = text
         self.jump(ctx, "safety.ask")
+
+    def _alert(self, ctx: Ctx, kind: str, who: str, label: str, kinds: tuple[str, ...]) -> None:
+        """Pause coaching (once) and remember the risk the safety flow is about."""
+        s = ctx.session
+        if s.flow != "safety":
+            s.paused = s.state if s.state != "start.new" else "onboarding.welcome"
+        s.alert, s.alert_who, s.alert_label = kind, who, label
+        s.alert_kinds = list(dict.fromkeys((kind, *kinds)))
+        s.held = ""
+        ctx.safety = kind
 
     def takes_text(self, state: str) -> bool:
         """A state whose question a typed message answers (a text step, or one with on_text)."""
@@ -515,8 +509,7 @@ class Engine:
 
     def country(self, s: Session) -> str:
         """The country whose crisis lines to give; INTL when it is not known."""
-        code = s.profile.country or country_of(s.profile.tz) or self.default_country
-        code = {"GB": "UK"}.get(code, code)
+        code = _lines_code(s.profile.country or country_of(s.profile.tz) or self.default_country)
         return code if code in CRISIS_COUNTRIES else "INTL"
 
     def parse_country(self, text: str, ctx: Ctx) -> str | None:
@@ -535,9 +528,14 @@ class Engine:
                 tz = parse_zone(key, ctx.now, loc.data.get("places", {}))
                 code = country_of(tz) if tz and "/" in tz else None
             if code is not None:
-                code = {"GB": "UK"}.get(str(code), str(code))
+                code = _lines_code(str(code))
                 return code if code in CRISIS_COUNTRIES else "elsewhere"
         return None
+
+
+def _lines_code(code: str) -> str:
+    """An ISO country code as content/ names its lines (Great Britain's are "UK")."""
+    return {"GB": "UK"}.get(code, code)
 
 
 def _as_edit(reply: Reply) -> Reply:

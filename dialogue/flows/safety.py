@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 HELD_FLOWS = ("conflict",)  # flows that coach repair with the other person
 CHILD_KINDS = ("harm_to_child", "child_risk")
-COUNTRY_CHOICES = ("US", "UK", "IE", "CA", "AU", "elsewhere")
+CRISIS_COUNTRIES = ("US", "UK", "IE", "CA", "AU")  # countries whose lines content/ holds
+COUNTRY_CHOICES = (*CRISIS_COUNTRIES, "elsewhere")
 
 
 def _resume_target(ctx: Ctx) -> str:
@@ -54,7 +55,6 @@ def _cleared(ctx: Ctx) -> None:
 
 def _confirmed(ctx: Ctx) -> None:
     s = ctx.session
-    s.held = ""
     ctx.engine.enter_safety(ctx, s.alert, s.alert_who, s.alert_label, kinds=(s.alert,))
 
 
@@ -66,7 +66,8 @@ def _unhold(event: EventData) -> None:
     event.model.session.hold = ""
 
 
-def _vars(ctx: Ctx) -> dict[str, Any]:
+def safety_vars(ctx: Ctx) -> dict[str, Any]:
+    """What every safety text may use: the kind, who, the finer label, every kind, country."""
     s = ctx.session
     return {"kind": s.alert or "sos", "who": s.alert_who or "user", "label": s.alert_label,
             "kinds": list(s.alert_kinds), "country": ctx.engine.country(s)}  # fmt: skip
@@ -96,13 +97,13 @@ def _sos_options(ctx: Ctx) -> list[str]:
 def _answer(ctx: Ctx) -> str:
     """Where the country question leads: the lines, then the kind's own next step."""
     s = ctx.session
-    kind = s.alert or "sos"  # /sos sets no alert
-    code = s.profile.country
-    if code in ("US", "UK", "IE", "CA", "AU"):
-        if kind != "sos":
-            ctx.say(f"safety.lines.{code}", **_vars(ctx))
-    elif kind != "sos":
-        ctx.say("safety.country_other")
+    kind = s.alert or "sos"  # /sos sets no alert; its own text shows the lines
+    if kind != "sos":
+        code = s.profile.country
+        if code in CRISIS_COUNTRIES:
+            ctx.say(f"safety.lines.{code}", **safety_vars(ctx))
+        else:
+            ctx.say("safety.country_other")
     return first_step(kind)
 
 
@@ -125,28 +126,28 @@ def _keep_country(ctx: Ctx) -> None:
 
 
 STEPS = [
-    Step("check", CHOICE, _check_options, group="safety", columns=1, vars=_vars,
+    Step("check", CHOICE, _check_options, group="safety", columns=1, vars=safety_vars,
          every_option=("safe", "not_safe", "child_safe", "child_not_safe", "not_tonight",
                        "might_act", "grounding", "mistaken")),
     Step("now", CHOICE, ("help_coming", "cant_call", "mistaken"), group="safety", columns=1,
-         vars=_vars),
-    Step("cant_call", INFO, ("done",), group="safety", vars=_vars),
-    Step("ask", CHOICE, ("yes", "not_sure", "no"), group="ask", columns=1, vars=_vars,
+         vars=safety_vars),
+    Step("cant_call", INFO, ("done",), group="safety", vars=safety_vars),
+    Step("ask", CHOICE, ("yes", "not_sure", "no"), group="ask", columns=1, vars=safety_vars,
          key=_ask_key, keys=tuple(f"safety.ask.{k}" for k in KINDS)),
     Step("confirm", GOTO, enter=_confirmed),
     Step("cleared", GOTO, enter=_cleared),
-    Step("country", CHOICE, COUNTRY_CHOICES, group="country", columns=2, vars=_vars,
+    Step("country", CHOICE, COUNTRY_CHOICES, group="country", columns=2, vars=safety_vars,
          save="draft.country_choice", on_text="typed", parse=parse_country,
          text_save="draft.country_choice"),
     Step("after_country", GOTO, enter=_keep_country, goto=_answer),
-    Step("urgent", CHOICE, _urgent_options, group="safety", columns=1, vars=_vars,
+    Step("urgent", CHOICE, _urgent_options, group="safety", columns=1, vars=safety_vars,
          every_option=("safe", "child_safe", "cant_call")),
-    Step("grounding", INFO, ("done",), group="safety", vars=_vars),
-    Step("safe", CHOICE, ("resume", "menu", "lines"), group="resume", columns=1, vars=_vars),
-    Step("sos", CHOICE, _sos_options, group="resume", columns=1, vars=_vars,
+    Step("grounding", INFO, ("done",), group="safety", vars=safety_vars),
+    Step("safe", CHOICE, ("resume", "menu", "lines"), group="resume", columns=1, vars=safety_vars),
+    Step("sos", CHOICE, _sos_options, group="resume", columns=1, vars=safety_vars,
          every_option=("resume", "grounding_sos", "country")),
     Step("grounding_sos", INFO, ("resume",), group="resume", key="safety.grounding",
-         vars=_vars),
+         vars=safety_vars),
     Step("resume", GOTO, enter=_resume),
     Step("to_menu", GOTO, goto="menu.home",
          enter=lambda c: setattr(c.session, "paused", "") or setattr(c.session, "alert", "")),

@@ -34,10 +34,8 @@ CUES = (
 )  # fmt: skip
 CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
-HARSH_ONLY = HARSH_CUES  # cues an owned or reported clause cannot carry
 
 _SPACES = re.compile(r"[ \t]{2,}")
-_COMMON_CUE_WORDS = ("you", "your", "youre", "im", "dont", "i", "me", "my", "its", "that", "so")
 _REPORTED = ("double_quotes", "single_quotes", "clause", "called", "actions", "owned")
 _DOUBLE_QUOTES = frozenset('"“”«»')
 _SINGLE_QUOTES = frozenset("'‘’")
@@ -115,7 +113,7 @@ class Analyzer:
         if not crisis:
             raise LexiconError("a locale needs data/crisis.yaml: risk must never go unseen")
         reported = cues.get("reported", {})
-        unknown = set(cues) - set(CUES) - {"reported"}
+        unknown = set(cues) - set(CUES) - {"reported", "reporting", "emoji", "common_words"}
         if unknown:
             raise LexiconError(f"cues.yaml names unknown cues: {sorted(unknown)}")
         entries = []
@@ -131,8 +129,9 @@ class Analyzer:
                     raise LexiconError(f"cues.{c}[{i}]: {err}") from err
         # Index each cue pattern by its rarest word: the common ones would make every
         # message run every pattern (speed only; what is found does not change).
-        common = {normalize(str(w)).strip() for w in crisis.get("common_words", [])}
-        self.cue_set = PatternSet(entries, frozenset(common | set(_COMMON_CUE_WORDS)))
+        common = [*crisis.get("common_words", []), *cues.get("common_words", [])]
+        self.cue_set = PatternSet(entries, frozenset(normalize(str(w)).strip() for w in common))
+        self.emoji = {str(k): str(v) for k, v in (cues.get("emoji") or {}).items()}
         if not isinstance(reported, dict) or set(reported) - set(_REPORTED):
             raise LexiconError(f"cues.reported: a mapping of {', '.join(_REPORTED)}")
         self.reported = {
@@ -161,10 +160,8 @@ class Analyzer:
             self.risk_net = RiskNet(self.folder, crisis, risk_model)
         except (LanguageError, PatternError, RiskDataError, ModelError) as err:
             raise LexiconError(str(err)) from err
-        self.reporting = (
-            frozenset(self.folder.stem_phrase(str(w)) for w in cues.get("reporting", []))
-            | self.risk_net.guards.reporting
-            | {self.folder.stem("called"), self.folder.stem("calls")}
+        self.reporting = self.risk_net.guards.reporting | frozenset(
+            self.folder.stem_phrase(str(w)) for w in cues.get("reporting", [])
         )
         if self.cue_model and set(self.cue_model.classes) - set(CUES):
             raise LexiconError("model/cues.json knows cues that CUES does not")
@@ -187,10 +184,12 @@ class Analyzer:
         Harsh cues are read in the user's own words less what they own ("sorry I walked out")
         and less what others did; evaluation (a label for someone) in the own words.
         """
-        own = self.own_words(text.replace("🙄", " eye roll "))
+        for emoji, words in self.emoji.items():
+            text = text.replace(emoji, words)
+        own = self.own_words(text)
         norm = normalize(own)
         found = self.cue_set.keys(norm)
-        harsh = found & HARSH_ONLY
+        harsh = found & HARSH_CUES
         if harsh:
             rest = self.reported["owned"].sub(" ", self.reported["actions"].sub(" ", own))
             found -= harsh - self.cue_set.keys(normalize(rest))

@@ -32,8 +32,19 @@ class PatternError(ValueError):
     """A pattern does not compile, or names a word list that does not exist."""
 
 
-def _gap(n: int) -> str:
-    return rf"(?:[^ {re.escape(BOUNDARY)}]+ ){{0,{n}}}"
+def _gap(n: int, not_before: str = "") -> str:
+    """Up to n words of the same sentence; `not_before` a lookahead no word may match."""
+    return rf"(?:{not_before}[^ {re.escape(BOUNDARY)}]+ ){{0,{n}}}"
+
+
+def _sentence(stems: str, start: int, end: int, back: int = 0) -> tuple[int, int]:
+    """The bounds of the sentence around stems[start:end] (or of `back` sentences before it
+    up to its end): a slice that starts with a space and ends with one."""
+    left = start
+    for _ in range(back + 1):
+        left = stems.rfind(f" {BOUNDARY} ", 0, max(0, left))
+    right = stems.find(f" {BOUNDARY} ", end)
+    return (left + 2 if left >= 0 else 0), (right + 1 if right >= 0 else len(stems))
 
 
 class Compiler:
@@ -81,8 +92,7 @@ class Compiler:
                 out.append(_gap(int(part[3:] or 3)))
                 after_gap = True
             elif part[1:4] == "gap":  # <ngap>: no negation in it; <sgap>: not "i", "me"
-                n = int(part[4:] or 3)
-                out.append(rf"(?:{self.not_before[part[0]]}[^ {re.escape(BOUNDARY)}]+ ){{0,{n}}}")
+                out.append(_gap(int(part[4:] or 3), self.not_before[part[0]]))
                 after_gap = True
             elif part == "w":
                 out.append(_WORD)
@@ -358,9 +368,8 @@ class Guards:
 
     def child_before(self, stems: str, start: int) -> bool:
         """A child is named just before the match ("my two year old ... he hit me")."""
-        left = stems.rfind(f" {BOUNDARY} ", 0, start)
-        prev = stems.rfind(f" {BOUNDARY} ", 0, max(0, left))
-        return bool(self.child_subject.search(" " + stems[prev + 2 if prev >= 0 else 1 : start]))
+        left, _ = _sentence(stems, start, start, back=1)
+        return bool(self.child_subject.search(" " + stems[left:start]))
 
     def names_other(self, stems: str, start: int, end: int) -> bool:
         """The match itself names someone else ("my son wrote 'i want to die'")."""
@@ -369,8 +378,8 @@ class Guards:
 
     def adult_before(self, stems: str, start: int, end: int) -> bool:
         """An adult, and no child, is named in the match's sentence up to its end."""
-        left = stems.rfind(f" {BOUNDARY} ", 0, start)
-        part = " " + stems[left + 2 if left >= 0 else 1 : end] + " "
+        left, _ = _sentence(stems, start, end)
+        part = " " + stems[left:end] + " "
         return bool(self.adult_subject.search(part)) and not self.child_subject.search(part)
 
     def subject(self, stems: str, start: int, end: int) -> str:
@@ -379,8 +388,8 @@ class Guards:
         Reported speech counts for its speaker ("he texted 'i can't do this'"); otherwise the
         match's own words, else the nearest person before it in the sentence.
         """
-        left = stems.rfind(f" {BOUNDARY} ", 0, start)
-        before = stems[left + 1 if left >= 0 else 0 : start].split()
+        left, _ = _sentence(stems, start, end)
+        before = stems[left:start].split()
         for i in range(len(before) - 1, -1, -1):
             if before[i] in self.reporting:
                 speaker = before[max(0, i - 8) : i]
@@ -410,14 +419,11 @@ class Guards:
                 break
             if word in self.negators:
                 return "negated"
-        left = stems.rfind(f" {BOUNDARY} ", 0, start)
-        right = stems.find(f" {BOUNDARY} ", end)
-        sentence = stems[left + 2 if left >= 0 else 0 : right + 1 if right >= 0 else len(stems)]
-        sentence = sentence if sentence.startswith(" ") else " " + sentence
+        left, right = _sentence(stems, start, end)
+        sentence = stems[left:right]
         if self.past.search(sentence) and not self.current.search(sentence):
             return "past"
-        prev = stems.rfind(f" {BOUNDARY} ", 0, max(0, left))
-        context = stems[prev + 1 if prev >= 0 else 0 : right + 1 if right >= 0 else len(stems)]
+        context = stems[_sentence(stems, start, end, back=1)[0] : right]
         if self.media.search(context) and not self.first_person & set(stems[start:end].split()):
             return "media"  # a film or the news, unless the match speaks of the user
         return ""

@@ -106,7 +106,7 @@ class RiskNet:
         guards = crisis.get("guards", {})
         compiler = Compiler(folder, crisis.get("lists", {}), guards.get("negators", []),
                             guards.get("first_person", []))  # fmt: skip
-        self.guards = Guards.build(crisis.get("guards", {}), compiler)
+        self.guards = Guards.build(guards, compiler)
         common = frozenset(folder.stem_phrase(str(w)) for w in crisis.get("common_words", []))
         frequency = dict(model.meta.get("frequency", {})) if model else {}
         self.idioms = PatternSet(
@@ -155,8 +155,8 @@ class RiskNet:
         return stems
 
     def hits(self, stems: str) -> list[_Hit]:
-        """Every pattern match, idioms removed, each with why it is weak (if it is)."""
-        stems = self.without_idioms(stems)
+        """Every pattern match in stems with idioms already blanked (without_idioms), each
+        with why it is weak (if it is)."""
         out: list[_Hit] = []
         for (label, tier), start, end in self.patterns.search(stems):
             weak = self.guards.why_weak(stems, start, end)
@@ -194,17 +194,16 @@ class RiskNet:
                     h.label == "medical"
                     and h.tier == "sure"
                     and self.guards.subject(stems, h.start, h.end) == "first"
-                    and any(k.label != "medical" for k in kept)
                 )
             ]
         return kept
 
     def detect(self, text: str) -> tuple[Risk, ...]:
         """Every risk found, most urgent first (sure ones before unsure ones)."""
-        stems = self.folder.stems(text)
+        # Patterns and model both read the text without its idioms.
+        stems = self.without_idioms(self.folder.stems(text))
         hits = self.hits(stems)
-        # The model reads the text without its idioms, as the patterns do.
-        probs = self.model.probabilities(self.without_idioms(stems)) if self.model else {}
+        probs = self.model.probabilities(stems) if self.model else {}
         p_risk = 1.0 - probs.get(NONE, 1.0) if probs else 0.0
         found: dict[str, Risk] = {}
 
