@@ -20,9 +20,18 @@ def _content(settings: Settings, folder: str | None = None):
 
 def _store(settings: Settings, db: str | None = None):  # type: ignore[no-untyped-def]  # lazy import
     from bot.storage import Sealer, open_store
+    from bot.storage.crypto import SealError
 
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else ""
-    return open_store(db or settings.database, settings.database_url, Sealer.from_setting(key))
+    try:
+        sealer = Sealer.from_setting(key)
+    except SealError as err:  # the message names the key's position, never the key
+        raise Misconfigured(f"REPAIR_COACH_ENCRYPTION_KEY: {err}") from err
+    return open_store(db or settings.database, settings.database_url, sealer)
+
+
+class Misconfigured(Exception):
+    """A setting that cannot work: one line for the user, exit code 2."""
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
@@ -43,8 +52,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the Telegram bot: long polling, or a webhook server with --webhook."""
     import logging
 
+    from bot import redact
     from bot.coach import Coach
-    from bot.telegram_adapter.app import run_polling, run_webhook
+    from bot.storage import KeyRefused, StorageError
+    from bot.telegram_adapter.app import run
     from dialogue.engine import Engine
 
     if args.webhook:
@@ -56,8 +67,20 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print("repair-coach run needs TELEGRAM_BOT_TOKEN (from @BotFather)", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    redact.install(settings.telegram_bot_token.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
     store = _store(settings, args.db)
+    try:
+        store.check_key()
+        store.claim_runner()
+    except KeyRefused as err:
+        store.close()
+        print(f"REPAIR_COACH_ENCRYPTION_KEY: {err}", file=sys.stderr)
+        return 2
+    except StorageError as err:
+        store.close()
+        print(f"repair-coach run: {err}", file=sys.stderr)
+        return 2
     if not store.sealer.active:
         logging.getLogger("repair-coach").warning(
             "REPAIR_COACH_ENCRYPTION_KEY is not set: what users write is stored unencrypted"
@@ -74,10 +97,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     try:
-        (run_webhook if args.webhook else run_polling)(settings, coach)
+        return run(settings, coach, args.webhook)
     finally:
         store.close()
-    return 0
 
 
 def cmd_rekey(args: argparse.Namespace, settings: Settings) -> int:
@@ -196,8 +218,14 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
+    from bot.storage import StorageError
+
     args = parser().parse_args(argv)
-    return int(args.func(args, Settings()))
+    try:
+        return int(args.func(args, Settings()))
+    except (Misconfigured, StorageError) as err:
+        print(f"repair-coach: {err}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

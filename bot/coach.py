@@ -27,6 +27,7 @@ class Applied:
 
     turn: Turn
     rendered: list[Rendered]
+    queued: bool = False  # its messages wait in the outbox (else the caller sends `rendered`)
 
 
 class Coach:
@@ -76,9 +77,10 @@ class Coach:
             turn = self.store.transact(user_id, step, now, update_id, keep)
         except AlreadyApplied:
             return None
-        if not rendered:  # no outbox, or a turn that stores none (stale press, erasure)
+        queued = bool(rendered)
+        if not queued:  # no outbox, or a turn that stores none (stale press, erasure)
             rendered = self.render(turn.replies, turn.session.locale)
-        return Applied(turn, rendered)
+        return Applied(turn, rendered, queued)
 
     def current(self, session: Session, now: datetime | None = None) -> list[Reply]:
         """The question the coach is asking now (after a restart), with the data it shows."""

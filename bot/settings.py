@@ -53,11 +53,11 @@ class Settings(BaseSettings):
     webhook_path: str = "/telegram"
     webhook_secret: SecretStr | None = None
     """Checked on every webhook request (Telegram's X-Telegram-Bot-Api-Secret-Token)."""
-    reorder_window: float = 0.2
-    """Webhook mode: seconds to wait for a chat's earlier updates sent at the same moment to other
-    workers (0: apply in arrival order)."""
     max_concurrent_updates: int = 64
-    """Updates processed at once (one at a time per chat, in order)."""
+    """Chats whose updates are applied at once (each chat's one at a time, in order)."""
+    database_down_limit: float = 60.0
+    """Seconds the database may stay unreachable before `run` stops (exit code 3) for its
+    supervisor to restart it; meanwhile no update is acknowledged."""
     connection_pool_size: int = 16
     """Connections to the Bot API (httpcore scans its pool on every request: keep it small)."""
     request_timeout: float = 10.0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.storage.base import AlreadyApplied, ConflictError, SQLStore, StorageError
+from bot.storage.base import AlreadyApplied, ConflictError, KeyRefused, SQLStore, StorageError
 from bot.storage.crypto import Sealer
 from bot.storage.sqlite import SQLiteStore
 
@@ -23,6 +23,7 @@ def open_store(database: str | Path, url: str = "", sealer: Sealer | None = None
 __all__ = [
     "AlreadyApplied",
     "ConflictError",
+    "KeyRefused",
     "SQLiteStore",
     "Sealer",
     "StorageError",

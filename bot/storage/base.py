@@ -2,16 +2,18 @@
 
 Exceptions: StorageError (the database cannot be opened, migrated, read or written)
   > ConflictError (the session's version moved on under the turn: retry it)
+  > KeyRefused (REPAIR_COACH_ENCRYPTION_KEY does not fit the stored data)
   > AlreadyApplied (this update id was applied before: nothing runs; not a failure)
 """
 
 from __future__ import annotations
 
 import json
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.storage.crypto import Sealer, SealError
@@ -21,6 +23,10 @@ from dialogue.replies import Effect
 from dialogue.session import Session, SessionError
 
 EXPORT_SCHEMA = 1
+CANARY = "repair-coach"  # sealed in `meta` with the key, opened at start-up
+BACKLOG_CAP = 30  # stored, unapplied updates one chat may have; more get a "slow down" note
+PROCESSED_KEPT = timedelta(days=2)  # at least a day, well under a week
+OUTBOX_KEPT = timedelta(days=1)
 JOURNAL_PAGE = 5
 JOURNAL = (  # every journal entry of a user as (kind, id, at, data); three user id parameters
     "SELECT 'plan' AS kind, id, created_at AS at, data FROM plans WHERE user_id = ?"
@@ -41,6 +47,10 @@ class StorageError(RuntimeError):
 
 class ConflictError(StorageError):
     """The stored session's version moved on since it was loaded."""
+
+
+class KeyRefused(StorageError):
+    """The configured encryption keys do not fit the stored data."""
 
 
 class AlreadyApplied(StorageError):  # a condition, not a failure
@@ -66,6 +76,8 @@ class SQLStore(ABC):
 
     def __init__(self, sealer: Sealer | None = None) -> None:
         self.sealer = sealer or Sealer()
+        self._holds: set[int] = set()  # chats this process applies now (one process: SQLite)
+        self._holds_lock = threading.Lock()
 
     # -- what each engine provides --------------------------------------------------------------
 
@@ -86,8 +98,8 @@ class SQLStore(ABC):
     def migrate(self) -> int:
         """Bring the schema to the newest version from whatever version it is at; return it."""
         with self.transaction() as run:
+            self.lock_schema(run)  # before any DDL: workers starting together wait here
             run("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)", ())
-            self.lock_schema(run)
             current = run("SELECT max(version) FROM schema_version", ()).fetchone()[0] or 0
             if current > SCHEMA_VERSION:
                 raise StorageError(f"database schema {current} is newer than this code's")
@@ -96,6 +108,25 @@ class SQLStore(ABC):
                     run(statement, ())
                 run("INSERT INTO schema_version VALUES (?)", (step + 1,))
         return SCHEMA_VERSION
+
+    def check_key(self) -> None:
+        """Refuse to run with keys that cannot open the stored data, or without keys on
+        encrypted data, or with keys on data stored unencrypted (until `rekey`)."""
+        with self.transaction() as run:
+            row = run("SELECT value FROM meta WHERE name = 'canary'", ()).fetchone()
+            if row is None:
+                run("INSERT INTO meta VALUES ('canary', ?) ON CONFLICT DO NOTHING",
+                    (self.sealer.seal(CANARY),))  # fmt: skip
+                return
+        if self.sealer.active and not self.sealer.is_sealed(row[0]):
+            raise KeyRefused("the database holds unencrypted data: run `repair-coach rekey` once")
+        try:
+            self.sealer.open(row[0])
+        except SealError as err:
+            raise KeyRefused(str(err)) from err
+
+    def claim_runner(self) -> None:  # noqa: B027 - optional: PostgreSQL takes many workers
+        """Be the one `run` process on this database where only one can be (SQLite)."""
 
     def lock_schema(self, run: Run) -> None:  # noqa: B027 - optional: SQLite needs nothing
         """Keep two processes from migrating at once (SQLite's write lock already does)."""
@@ -202,41 +233,105 @@ class SQLStore(ABC):
 
     # -- users and chats ------------------------------------------------------------------------
 
-    def receive(self, chat_id: int, update_id: int, now: datetime) -> None:
-        """Note that a worker holds this update of this chat (a redelivery refreshes it)."""
-        self.note(
-            "INSERT INTO inbox VALUES (?, ?, ?) ON CONFLICT (chat_id, update_id)"
-            " DO UPDATE SET at = excluded.at",
-            (chat_id, update_id, now.isoformat()),
-        )
+    # -- the inbox: updates stored before they are acknowledged ----------------------------------
 
-    def earliest_waiting(self, chat_id: int, since: datetime) -> int | None:
-        """The chat's earliest update some worker received since `since` and has not applied."""
+    def receive(
+        self, chat_id: int, update_id: int, raw: str, now: datetime, cap: int = BACKLOG_CAP
+    ) -> str:
+        """Store an update before it is acknowledged: "new", "seen" (here or applied before),
+        or "over" when its chat already has `cap` waiting (then it is dropped)."""
         with self.transaction() as run:
-            row = run("SELECT min(update_id) FROM inbox WHERE chat_id = ? AND at >= ?",
-                      (chat_id, since.isoformat())).fetchone()  # fmt: skip
-        return row[0] if row else None
+            if run("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)).fetchone():
+                return "seen"
+            cur = run(
+                "INSERT INTO inbox (update_id, chat_id, at, attempts, data) VALUES (?, ?, ?, 0, ?)"
+                " ON CONFLICT DO NOTHING",
+                (update_id, chat_id, now.isoformat(), self.sealer.seal(raw)),
+            )
+            if cur.rowcount != 1:
+                return "seen"
+            waiting = run("SELECT count(*) FROM inbox WHERE chat_id = ?", (chat_id,)).fetchone()[0]
+            if waiting <= cap:
+                return "new"
+            run("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+            self._processed(run, update_id, now)
+            return "over"
 
-    def settled(self, chat_id: int, update_id: int) -> None:
-        """The update is applied (or failed and will come again): stop holding the chat."""
-        self.note("DELETE FROM inbox WHERE chat_id = ? AND update_id = ?", (chat_id, update_id))
+    def waiting(self, chat_id: int, limit: int = 16) -> list[tuple[int, str, int]]:
+        """The chat's stored updates in update-id order: (update id, raw JSON, failed attempts)."""
+        with self.transaction() as run:
+            rows = run(
+                "SELECT update_id, data, attempts FROM inbox WHERE chat_id = ?"
+                " ORDER BY update_id LIMIT ?",
+                (chat_id, limit),
+            ).fetchall()
+        return [(u, self.sealer.open(d), a) for u, d, a in rows]
 
-    def sending(self, user_id: str, update_id: int, seq: int) -> None:
-        """A message of the outbox is about to go out."""
-        self.note(
-            "UPDATE outbox SET sending = 1 WHERE user_id = ? AND update_id = ? AND seq = ?",
-            (user_id, update_id, seq),
-        )
+    def settle(self, update_id: int, now: datetime) -> None:
+        """The update is done (applied, or given up): out of the inbox, its id remembered."""
+        with self.transaction() as run:
+            run("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+            self._processed(run, update_id, now)
+
+    def failed_attempt(self, update_id: int) -> int:
+        """Count a failed attempt at an update; return how many there have been."""
+        with self.transaction() as run:
+            run("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+            row = run("SELECT attempts FROM inbox WHERE update_id = ?", (update_id,)).fetchone()
+        return row[0] if row else 0
+
+    def _processed(self, run: Run, update_id: int, now: datetime) -> None:
+        run("INSERT INTO processed_updates VALUES (?, ?) ON CONFLICT DO NOTHING",
+            (update_id, now.isoformat()))  # fmt: skip
+
+    def with_work(self, limit: int = 500) -> tuple[list[int], list[str]]:
+        """Chats with stored updates, and users with messages nobody has begun to send."""
+        with self.transaction() as run:
+            chats = run("SELECT DISTINCT chat_id FROM inbox LIMIT ?", (limit,)).fetchall()
+            users = run(
+                "SELECT DISTINCT user_id FROM outbox WHERE sending = 0 LIMIT ?", (limit,)
+            ).fetchall()
+        return [c[0] for c in chats], [u[0] for u in users]
+
+    def hold_chat(self, chat_id: int) -> bool:
+        """Become the one applying this chat's updates (False: someone else is)."""
+        with self._holds_lock:
+            if chat_id in self._holds:
+                return False
+            self._holds.add(chat_id)
+            return True
+
+    def release_chat(self, chat_id: int) -> None:
+        """Stop applying this chat's updates."""
+        with self._holds_lock:
+            self._holds.discard(chat_id)
+
+    # -- the outbox: a turn's messages, each sent by exactly one party --------------------------
+
+    def claim_unsent(self, user_id: str) -> list[tuple[int, int, dict[str, Any]]]:
+        """Claim every message of the user that nobody has begun to send, in order.
+
+        A claim is one atomic UPDATE: of two workers claiming at once, each row goes to one.
+        A claimed row is sent by its claimant and then deleted; a claimant that dies leaves it
+        claimed ("in doubt": it may have arrived), and it is never sent again.
+        """
+        with self.transaction() as run:
+            rows = run(
+                "UPDATE outbox SET sending = 1 WHERE user_id = ? AND sending = 0"
+                " RETURNING update_id, seq, data",
+                (user_id,),
+            ).fetchall()
+        return [(u, s, json.loads(self.sealer.open(d))) for u, s, d in sorted(rows)]
 
     def sent(self, user_id: str, update_id: int, seq: int) -> None:
-        """A message of the outbox reached Telegram: forget it."""
+        """A claimed message went out (or finally failed): forget it."""
         self.note(
             "DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
             (user_id, update_id, seq),
         )
 
     def note(self, sql: str, params: tuple[Any, ...]) -> None:
-        """One bookkeeping statement (inbox, outbox): its own small transaction."""
+        """One bookkeeping statement (the outbox): its own small transaction."""
         with self.transaction() as run:
             self.relax(run)
             run(sql, params)
@@ -245,7 +340,7 @@ class SQLStore(ABC):
         """Bookkeeping that may skip waiting for the disk (PostgreSQL: asynchronous commit)."""
 
     def unsent(self, user_id: str, update_id: int) -> list[tuple[int, dict[str, Any]]]:
-        """Messages an update's turn stored and nobody began to send (the worker died)."""
+        """Messages of an update's turn that nobody has claimed (for tests and inspection)."""
         with self.transaction() as run:
             rows = run(
                 "SELECT seq, data FROM outbox WHERE user_id = ? AND update_id = ? AND sending = 0"
@@ -275,12 +370,18 @@ class SQLStore(ABC):
                 == 1
             )
 
-    def forget_updates_before(self, moment: datetime) -> int:
-        """Drop processed update ids older than a moment (Telegram redelivers for a day)."""
+    def prune(self, now: datetime) -> dict[str, int]:
+        """Forget what is kept only for redelivery, once Telegram can no longer redeliver it.
+
+        Update ids are kept PROCESSED_KEPT (Telegram redelivers for a day; it may reuse ids
+        after a week of silence, so they must be gone by then); messages still in the outbox
+        after OUTBOX_KEPT were in doubt or for a user who never came back.
+        """
         with self.transaction() as run:
-            run("DELETE FROM outbox WHERE at < ?", (moment.isoformat(),))
-            done = run("DELETE FROM processed_updates WHERE at < ?", (moment.isoformat(),))
-            return done.rowcount
+            done = run("DELETE FROM processed_updates WHERE at < ?",
+                       ((now - PROCESSED_KEPT).isoformat(),)).rowcount  # fmt: skip
+            old = run("DELETE FROM outbox WHERE at < ?", ((now - OUTBOX_KEPT).isoformat(),))
+            return {"processed_updates": done, "outbox": old.rowcount}
 
     # -- the user's data ------------------------------------------------------------------------
 
@@ -372,20 +473,33 @@ class SQLStore(ABC):
             **tables,
         }
 
-    def rekey(self) -> int:
-        """Re-seal every sealed column with the newest key; return how many rows changed."""
+    def rekey(self, batch: int = 200) -> int:
+        """Re-seal every sealed value with the newest key; return how many changed.
+
+        Safe beside live workers: rows are read by primary key in short batches, and each is
+        replaced only if it still holds the value read (compare and swap): a row a worker wrote
+        meanwhile is already sealed with the newest key and is left alone.
+        """
         changed = 0
-        with self.transaction() as run:
-            for table, key in SEALED.items():
-                rows = run(
-                    f"SELECT user_id, {key}, data FROM {table}", ()
-                ).fetchall()  # table names are constants
-                for user_id, ref, data in rows:
-                    resealed = self.sealer.reseal(data)
-                    if resealed != data:
-                        run(f"UPDATE {table} SET data = ? WHERE user_id = ? AND {key} = ?",
-                            (resealed, user_id, ref))  # fmt: skip
-                        changed += 1
+        for table, (column, key) in SEALED.items():  # names are constants of the schema
+            cols, after = ", ".join(key), None
+            where = " AND ".join(f"{k} = ?" for k in key)
+            update = f"UPDATE {table} SET {column} = ? WHERE {where} AND {column} = ?"
+            while True:
+                page = f"({cols}) > ({', '.join('?' * len(key))})" if after else "1 = 1"
+                select = (
+                    f"SELECT {cols}, {column} FROM {table} WHERE {page} ORDER BY {cols} LIMIT ?"
+                )
+                with self.transaction() as run:
+                    rows = run(select, (*(after or ()), batch)).fetchall()
+                if not rows:
+                    break
+                after = tuple(rows[-1][: len(key)])
+                resealed = [(self.sealer.reseal(old), *ids, old) for *ids, old in rows]
+                with self.transaction() as run:  # short: the values are ready
+                    for params in resealed:
+                        if params[0] != params[-1]:
+                            changed += run(update, params).rowcount
         self.scrub()
         return changed
 

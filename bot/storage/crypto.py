@@ -21,7 +21,13 @@ class Sealer:
 
     def __init__(self, keys: list[str] | None = None) -> None:
         self.keys = [k.strip() for k in keys or [] if k.strip()]
-        self._fernet = MultiFernet([Fernet(k) for k in self.keys]) if self.keys else None
+        fernets = []
+        for n, key in enumerate(self.keys, 1):
+            try:
+                fernets.append(Fernet(key))
+            except (ValueError, TypeError) as err:  # never the key itself in the message
+                raise SealError(f"key {n} is not a Fernet key (32 url-safe base64 bytes)") from err
+        self._fernet = MultiFernet(fernets) if fernets else None
 
     @classmethod
     def from_setting(cls, value: str) -> Sealer:
@@ -38,6 +44,11 @@ class Sealer:
         if self._fernet is None:
             return text
         return PREFIX + self._fernet.encrypt(text.encode()).decode()
+
+    @staticmethod
+    def is_sealed(stored: str) -> bool:
+        """Whether a stored value is encrypted."""
+        return stored.startswith(PREFIX)
 
     def open(self, stored: str) -> str:
         """Decrypt a stored value, whichever configured key sealed it."""

@@ -1,5 +1,12 @@
-"""PostgreSQL with psycopg 3: the same SQL as SQLite; the user's row locked for each turn,
-so several workers apply one user's turns one at a time."""
+"""PostgreSQL with psycopg 3: the same SQL as SQLite, over a pool of connections.
+
+The user's row is locked for each turn, so several workers apply one user's turns one at a
+time. Connections are checked before use and replaced when broken (a restart, a failover, an
+idle killer); every statement has a lock and a statement timeout. A chat is held with a
+session advisory lock on one connection kept for that purpose: its holder is alive exactly as
+long as that connection (PostgreSQL releases the lock the moment the worker's connection
+ends, kill -9 included), with no clock involved.
+"""
 
 from __future__ import annotations
 
@@ -9,47 +16,87 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from bot.storage.base import Run, SQLStore, StorageError
 from bot.storage.crypto import Sealer
 
+CONNECT_TIMEOUT = 5  # seconds to open a connection
+POOL_TIMEOUT = 10.0  # seconds to wait for a free or new connection
+SESSION = (  # per connection: never wait forever on a lock or a statement
+    "SET lock_timeout = '10s'",
+    "SET statement_timeout = '30s'",
+    "SET idle_in_transaction_session_timeout = '60s'",
+    # the server notices a vanished worker within about 20 s (its chat locks are freed)
+    "SET tcp_keepalives_idle = 10",
+    "SET tcp_keepalives_interval = 5",
+    "SET tcp_keepalives_count = 2",
+)
+KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
+             "keepalives_count": 2}  # fmt: skip
+CHAT_KEY = "hashtextextended(current_schema() || ':' || ?::text, 0)"  # one key per schema+chat
+
+
+def _configure(conn: psycopg.Connection[Any]) -> None:
+    for statement in SESSION:
+        conn.execute(statement)
+
 
 class PostgresStore(SQLStore):
-    """One connection to a PostgreSQL database named by a URL."""
+    """A pool of connections to a PostgreSQL database named by a URL."""
 
     dialect = "postgresql"
 
-    def __init__(self, url: str, sealer: Sealer | None = None) -> None:
+    def __init__(
+        self, url: str, sealer: Sealer | None = None, pool_size: int = 8,
+        name: str = "repair-coach",
+    ) -> None:  # fmt: skip
         super().__init__(sealer)
-        self.url = url
-        self._lock = threading.RLock()
+        self.url, self.name = url, name
+        self._local = threading.local()  # the connection of the transaction under way
+        self._holder: psycopg.Connection[Any] | None = None
+        self.pool = ConnectionPool(
+            url, min_size=1, max_size=pool_size, open=False, timeout=POOL_TIMEOUT,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
+                    "application_name": name, **KEEPALIVE},
+            configure=_configure, check=ConnectionPool.check_connection,
+            name=name,
+        )  # fmt: skip
         try:
-            self.conn = psycopg.connect(url, autocommit=True)
-        except psycopg.Error as err:
-            raise StorageError(f"cannot use the PostgreSQL database: {type(err).__name__}") from err
+            self.pool.open(wait=True, timeout=POOL_TIMEOUT)
+        except PoolTimeout as err:
+            self.pool.close()
+            raise StorageError("cannot connect to the PostgreSQL database") from err
         try:
             self.migrate()
         except BaseException:
-            self.conn.close()
+            self.pool.close()
             raise
 
     @contextmanager
     def transaction(self) -> Iterator[Run]:
-        """A transaction on the store's connection."""
-        with self._lock:
-            try:
-                with self.conn.transaction(), self.conn.cursor() as cur:
-
-                    def run(sql: str, params: tuple[Any, ...]) -> psycopg.Cursor[Any]:
-                        return cur.execute(sql.replace("?", "%s"), params)
-
-                    yield run
-            except psycopg.Error as err:
-                raise StorageError(f"{type(err).__name__}: {err.sqlstate or ''}") from err
+        """A transaction on a pooled connection (a savepoint inside one under way)."""
+        conn = getattr(self._local, "conn", None)
+        try:
+            if conn is not None:
+                with conn.transaction(), conn.cursor() as cur:
+                    yield _runner(cur)
+                return
+            with self.pool.connection() as conn:
+                self._local.conn = conn
+                try:
+                    with conn.transaction(), conn.cursor() as cur:
+                        yield _runner(cur)
+                finally:
+                    self._local.conn = None
+        except PoolTimeout as err:
+            raise StorageError("the PostgreSQL database is unavailable") from err
+        except psycopg.Error as err:
+            raise StorageError(f"{type(err).__name__}: {err.sqlstate or ''}") from err
 
     def lock_schema(self, run: Run) -> None:
-        """Workers starting together migrate one after another."""
-        run("SELECT pg_advisory_xact_lock(?)", (0x5EC0AC4,))
+        """Workers starting together on any database migrate one after another."""
+        run("SELECT pg_advisory_xact_lock(?, ?)", (0x5EC0, 0xAC4))
 
     def lock_user(self, run: Run, user_id: str) -> None:
         """Create the user's row if needed and hold it until the turn commits."""
@@ -65,6 +112,69 @@ class PostgresStore(SQLStore):
         loses nothing committed; only the server's could, and then a message is resent)."""
         run("SET LOCAL synchronous_commit TO OFF", ())
 
+    def hold_chat(self, chat_id: int) -> bool:
+        """Take the chat's advisory lock on the holder connection (False: another has it).
+
+        A holder connection found broken is replaced once (it held nothing any more).
+        """
+        lock = f"SELECT pg_try_advisory_lock({CHAT_KEY.replace('?', '%s')})"
+        with self._holds_lock:
+            if chat_id in self._holds:
+                return False
+            for attempt in (1, 2):
+                try:
+                    got = self._holding().execute(lock, (chat_id,)).fetchone()
+                    break
+                except psycopg.Error as err:
+                    self._drop_holder()
+                    if attempt == 2:
+                        raise StorageError(f"cannot hold a chat: {type(err).__name__}") from err
+            if got and got[0]:
+                self._holds.add(chat_id)
+                return True
+            return False
+
+    def release_chat(self, chat_id: int) -> None:
+        """Release the chat's advisory lock (a lost connection has released it already)."""
+        with self._holds_lock:
+            if chat_id not in self._holds:
+                return
+            self._holds.discard(chat_id)
+            try:
+                self._holding().execute(
+                    f"SELECT pg_advisory_unlock({CHAT_KEY.replace('?', '%s')})", (chat_id,)
+                )
+            except psycopg.Error:
+                self._drop_holder()
+
+    def _holding(self) -> psycopg.Connection[Any]:
+        if self._holder is None or self._holder.closed:
+            self._holds.clear()  # a new connection holds nothing
+            try:
+                self._holder = psycopg.connect(
+                    self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT,
+                    application_name=self.name, **KEEPALIVE,
+                )  # fmt: skip
+                _configure(self._holder)
+            except psycopg.Error as err:
+                raise StorageError("cannot connect to the PostgreSQL database") from err
+        return self._holder
+
+    def _drop_holder(self) -> None:
+        if self._holder is not None:
+            self._holder.close()
+        self._holder = None
+        self._holds.clear()
+
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close every connection."""
+        with self._holds_lock:
+            self._drop_holder()
+        self.pool.close()
+
+
+def _runner(cur: psycopg.Cursor[Any]) -> Run:
+    def run(sql: str, params: tuple[Any, ...]) -> psycopg.Cursor[Any]:
+        return cur.execute(sql.replace("?", "%s"), params)
+
+    return run

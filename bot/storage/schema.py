@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.schema import CreateIndex, CreateTable, DDLElement
+from sqlalchemy.schema import CreateIndex, CreateTable, DDLElement, DropTable
 
 metadata = MetaData()
 
@@ -61,14 +61,31 @@ outbox = _owned("outbox", Column("update_id", BigInteger, nullable=False),
                 Column("seq", Integer, nullable=False), Column("at", Text, nullable=False),
                 Column("sending", Integer, nullable=False, server_default="0"),
                 Column("data", Text, nullable=False), key=("update_id", "seq"))  # fmt: skip
-# Updates received by some worker and not yet applied, per chat: a worker applies an update
-# only when no earlier one of the same chat is waiting, so workers keep a chat's order.
-inbox = Table(
-    "inbox", metadata,
+# Schema 1 only: updates noted on arrival, for a reordering window (replaced in schema 2).
+inbox_v1 = Table(
+    "inbox", MetaData(),
     Column("chat_id", BigInteger, nullable=False),
     Column("update_id", BigInteger, nullable=False),
     Column("at", Text, nullable=False),
     PrimaryKeyConstraint("chat_id", "update_id"),
+)  # fmt: skip
+# Updates stored before they are acknowledged (webhook 200, polling offset), until applied:
+# whoever holds a chat applies its rows in update-id order. `data` is the update's JSON, sealed.
+inbox = Table(
+    "inbox", metadata,
+    Column("update_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("at", Text, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("data", Text, nullable=False),
+)  # fmt: skip
+inbox_chat = Index("inbox_chat", inbox.c.chat_id, inbox.c.update_id)
+# Facts about the database itself: a canary sealed with the encryption key, so a process
+# started with another key refuses to run instead of mixing two keys.
+meta = Table(
+    "meta", metadata,
+    Column("name", Text, primary_key=True),
+    Column("value", Text, nullable=False),
 )  # fmt: skip
 # Update ids already applied. No user id: erasing a user leaves nothing of theirs here, and a
 # redelivered update stays harmless.
@@ -84,13 +101,24 @@ schedule_due = Index("schedule_due", schedule.c.due_at)
 processed_at = Index("processed_at", processed_updates.c.at)
 
 USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule", "outbox")  # +users
-SEALED = {"sessions": "user_id", "plans": "id", "outcomes": "at", "reflections": "id",
-          "outbox": "update_id"}  # fmt: skip
+# Every sealed column: table -> (column, primary key). `repair-coach rekey` walks them by key.
+SEALED = {
+    "sessions": ("data", ("user_id",)),
+    "plans": ("data", ("user_id", "id")),
+    "outcomes": ("data", ("user_id", "plan_id", "at")),
+    "reflections": ("data", ("user_id", "id")),
+    "outbox": ("data", ("user_id", "update_id", "seq")),
+    "inbox": ("data", ("update_id",)),
+    "meta": ("value", ("name",)),
+}
 
-# Schema 0 -> 1: everything above, as first released.
+_V1 = [users, sessions, plans, outcomes, reflections, schedule, outbox, inbox_v1,
+       processed_updates, group_notices]  # fmt: skip
 MIGRATIONS: list[list[DDLElement]] = [
-    [CreateTable(t) for t in metadata.sorted_tables] + [CreateIndex(schedule_due),
-                                                        CreateIndex(processed_at)],
+    # Schema 0 -> 1: as first released.
+    [CreateTable(t) for t in _V1] + [CreateIndex(schedule_due), CreateIndex(processed_at)],
+    # 1 -> 2: the inbox holds whole updates until applied; the key canary.
+    [DropTable(inbox_v1), CreateTable(inbox), CreateIndex(inbox_chat), CreateTable(meta)],
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}

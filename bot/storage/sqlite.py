@@ -3,6 +3,8 @@ secure_delete; one write transaction at a time, so no per-user lock is needed.""
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -26,9 +28,10 @@ class SQLiteStore(SQLStore):
         super().__init__(sealer)
         self.path = str(path)
         self._lock = threading.RLock()
+        self._runner: int | None = None
         try:
             if self.path != ":memory:":
-                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+                private_file(Path(self.path))
             self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             for pragma in PRAGMAS:
                 self.db.execute(f"PRAGMA {pragma}")
@@ -83,6 +86,30 @@ class SQLiteStore(SQLStore):
         with self._lock:
             self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
+    def claim_runner(self) -> None:
+        """Refuse a second `repair-coach run` on the same file: SQLite takes one process."""
+        if self.path == ":memory:" or self._runner is not None:
+            return
+        fd = os.open(f"{self.path}.run-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as err:
+            os.close(fd)
+            raise StorageError(
+                f"another `repair-coach run` uses {self.path}; several workers need PostgreSQL"
+                " (REPAIR_COACH_DATABASE_URL)"
+            ) from err
+        self._runner = fd
+
     def close(self) -> None:
         """Close the connection (checkpointing the WAL)."""
         self.db.close()
+        if self._runner is not None:
+            os.close(self._runner)
+            self._runner = None
+
+
+def private_file(path: Path) -> None:
+    """Create the database's folder (0700) and file (0600) private to their owner."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))

@@ -8,12 +8,10 @@ import hmac
 import json
 import logging
 import signal
-from collections.abc import Callable
-from datetime import timedelta
-from typing import Any
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from telegram import BotCommand, Update
+from telegram import BotCommand
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -24,8 +22,9 @@ from telegram.ext import (
 
 from bot.coach import Coach
 from bot.settings import Settings
+from bot.storage import StorageError
 from bot.telegram_adapter import handlers
-from bot.telegram_adapter.ordering import ChatLocks, PerChatProcessor
+from bot.telegram_adapter.delivery import ALLOWED_UPDATES, DB_DOWN, Delivery, well_formed
 from bot.telegram_adapter.request import AiohttpRequest
 from bot.telegram_adapter.runtime import Runtime, user_key
 from bot.telegram_adapter.sending import Sender
@@ -34,32 +33,32 @@ log = logging.getLogger(__name__)
 COMMANDS = ("start", "new", "space", "plans", "journal", "progress", "back", "cancel", "help",
             "privacy", "export", "delete", "sos")  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-STALE_AFTER = 10.0  # seconds after which a received, unapplied update no longer holds its chat
 
 
-def build_application(settings: Settings, coach: Coach, polling: bool = True) -> Application:
-    """A python-telegram-bot Application around the coach (no ConversationHandler)."""
+def build_application(settings: Settings, coach: Coach) -> Application:
+    """A python-telegram-bot Application around the coach (no ConversationHandler, no Updater:
+    updates reach it through Delivery, stored first)."""
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     base = settings.telegram_api_base_url.rstrip("/")
-    locks = ChatLocks()
     timeout = settings.request_timeout
+    poller = AiohttpRequest(1, timeout, timeout, timeout)
     builder = (
         Application.builder()
         .token(token)
         .base_url(f"{base}/bot")
         .base_file_url(f"{base}/file/bot")
         .request(AiohttpRequest(settings.connection_pool_size, timeout, timeout, timeout))
-        .get_updates_request(AiohttpRequest(1, timeout, timeout, timeout))
-        .concurrent_updates(PerChatProcessor(settings.max_concurrent_updates, locks))
+        .get_updates_request(poller)
         .arbitrary_callback_data(False)
+        .updater(None)
         .post_init(_register_commands)
     )  # fmt: skip
-    if not polling:
-        builder = builder.updater(None)
     app = builder.build()
     runtime = Runtime(coach, Sender(app.bot, on_blocked=coach_blocked(coach)))
     app.bot_data["runtime"] = runtime
-    app.bot_data["locks"] = locks
+    app.bot_data["delivery"] = Delivery(
+        app, runtime, settings.max_concurrent_updates, poller, settings.database_down_limit
+    )
     private = filters.ChatType.PRIVATE
     app.add_handler(ChatMemberHandler(handlers.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(~private & ~filters.StatusUpdate.ALL, handlers.on_group))
@@ -71,9 +70,13 @@ def build_application(settings: Settings, coach: Coach, polling: bool = True) ->
     return app
 
 
-def coach_blocked(coach: Coach) -> Callable[[int], None]:
+def coach_blocked(coach: Coach) -> Callable[[int], Awaitable[None]]:
     """What to do when Telegram says a user blocked the bot: mark them inactive."""
-    return lambda chat_id: coach.store.set_active(user_key(chat_id), False)
+
+    async def blocked(chat_id: int) -> None:
+        await asyncio.to_thread(coach.store.set_active, user_key(chat_id), False)
+
+    return blocked
 
 
 async def _register_commands(app: Application) -> None:
@@ -87,98 +90,62 @@ async def _register_commands(app: Application) -> None:
     await runtime.sender.commands(menus, content.default)  # type: ignore[arg-type]
 
 
-async def start(app: Application) -> None:
-    """Initialise and start an Application outside run_polling (post_init included)."""
+async def start(app: Application, polling: bool) -> Delivery:
+    """Initialise and start an Application, then its delivery (replaying the inbox)."""
     await app.initialize()
     if app.post_init:
         await app.post_init(app)
     await app.start()
+    delivery: Delivery = app.bot_data["delivery"]
+    await delivery.start(polling)
+    return delivery
 
 
-def run_polling(settings: Settings, coach: Coach) -> None:
-    """Long polling until interrupted."""
-    app = build_application(settings, coach, polling=True)
-    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
-
-
-def raw_chat(raw: dict[str, Any]) -> int | None:
-    """The chat of an update's JSON, read without building PTB objects."""
-    for field in ("message", "edited_message", "callback_query", "my_chat_member", "channel_post"):
-        body = raw.get(field)
-        if isinstance(body, dict):
-            chat = body.get("chat") or (body.get("message") or {}).get("chat") or body.get("from")
-            if isinstance(chat, dict) and "id" in chat:
-                return int(chat["id"])
-    return None
+async def stop(app: Application) -> None:
+    """Stop the delivery, then the Application."""
+    await app.bot_data["delivery"].stop()
+    await app.stop()
 
 
 class WebhookServer:
-    """An aiohttp server that answers 200 only after the update's turn is durable."""
+    """An aiohttp server that answers 200 once the update is stored (applied right after)."""
 
-    def __init__(
-        self, app: Application, secret: str, path: str = "/telegram", reorder_window: float = 0.2
-    ) -> None:
+    def __init__(self, app: Application, secret: str, path: str = "/telegram") -> None:
         self.app, self.secret, self.path = app, secret, path
-        self.reorder_window = reorder_window
+        self.delivery: Delivery = app.bot_data["delivery"]
         self.runner: web.AppRunner | None = None
-        app.bot_data["runtime"].track_failures = True
-
-    async def wait_for_earlier(self, runtime: Runtime, chat: int, update_id: int) -> None:
-        """Apply a chat's updates in update-id order across workers.
-
-        The update is noted as received; after a short window in which updates sent at the same
-        moment arrive, it waits while an earlier update of the chat is held by some worker.
-        An earlier one whose worker died stops counting after STALE_AFTER seconds.
-        """
-        store, clock = runtime.coach.store, runtime.coach.clock
-        await asyncio.sleep(self.reorder_window)
-        deadline = asyncio.get_running_loop().time() + STALE_AFTER
-        while asyncio.get_running_loop().time() < deadline:
-            since = clock() - timedelta(seconds=STALE_AFTER)
-            earliest = store.earliest_waiting(chat, since)
-            if earliest is None or earliest >= update_id:
-                return
-            await asyncio.sleep(0.01)
 
     async def handle(self, request: web.Request) -> web.Response:
-        """Check the secret, apply the update under its chat's lock, then answer."""
+        """Check the secret, store the update, answer; its chat's task applies it."""
         given = request.headers.get(SECRET_HEADER, "")
         if not hmac.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=401)
-        runtime: Runtime = self.app.bot_data["runtime"]
         try:
             raw = json.loads(await request.read())
-            key = raw_chat(raw) if self.reorder_window else None
-            if key is not None:  # noted before anything else, so a later update can wait for it
-                runtime.coach.store.receive(key, int(raw["update_id"]), runtime.coach.clock())
-            update = Update.de_json(raw, self.app.bot)
-        except (ValueError, TypeError, KeyError):
+        except ValueError:
             return web.Response(status=400)
-        if update is None:
-            return web.Response(status=400)
+        if not well_formed(raw):
+            return web.Response(status=400)  # nothing stored
         try:
-            if key is not None:
-                await self.wait_for_earlier(runtime, key, update.update_id)
-            async with self.app.bot_data["locks"].hold(key):
-                await self.app.process_update(update)
-        finally:
-            if key is not None:
-                runtime.coach.store.settled(key, update.update_id)
-        if update.update_id in runtime.failed:
-            runtime.failed.discard(update.update_id)
-            return web.Response(status=500)  # not durable: Telegram will deliver it again
+            await self.delivery.submit(raw)
+        except StorageError:
+            return web.Response(status=503)  # not stored: Telegram delivers it again
         return web.Response(status=200)
+
+    async def health(self, _: web.Request) -> web.Response:
+        """200 while the database answers, 503 while it does not (for a load balancer)."""
+        return web.Response(status=200 if self.delivery.healthy else 503)
 
     async def start(self, host: str, port: int) -> int:
         """Start listening; return the port (useful with port 0)."""
         web_app = web.Application(client_max_size=1 << 20)
         web_app.router.add_post(self.path, self.handle)
+        web_app.router.add_get("/healthz", self.health)
         self.runner = web.AppRunner(web_app, access_log=None)
         await self.runner.setup()
-        site = web.TCPSite(self.runner, host, port)
-        await site.start()
-        sockets = site._server.sockets if site._server else []  # type: ignore[union-attr]
-        return sockets[0].getsockname()[1] if sockets else port
+        await web.TCPSite(self.runner, host, port).start()
+        addresses = self.runner.addresses
+        return int(addresses[0][1]) if addresses else port
 
     async def stop(self) -> None:
         """Stop listening."""
@@ -186,34 +153,46 @@ class WebhookServer:
             await self.runner.cleanup()
 
 
-async def serve_webhook(settings: Settings, coach: Coach, stop: asyncio.Event) -> None:
-    """Run in webhook mode until `stop` is set."""
-    if not settings.webhook_secret:
-        raise SystemExit("webhook mode needs REPAIR_COACH_WEBHOOK_SECRET")
-    secret = settings.webhook_secret.get_secret_value()
-    app = build_application(settings, coach, polling=False)
-    server = WebhookServer(app, secret, settings.webhook_path, settings.reorder_window)
+async def serve(settings: Settings, coach: Coach, webhook: bool, done: asyncio.Event) -> int:
+    """Run until `done` is set, or the database stays down (exit code DB_DOWN)."""
+    app = build_application(settings, coach)
     async with app:
-        await start(app)
-        port = await server.start(settings.webhook_host, settings.webhook_port)
-        if settings.webhook_url:
-            await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
-                                      allowed_updates=Update.ALL_TYPES)  # fmt: skip
-        log.info("webhook listening on %s:%d%s", settings.webhook_host, port, settings.webhook_path)
-        await stop.wait()
-        await server.stop()
-        await app.stop()
+        delivery = await start(app, polling=not webhook)
+        server = None
+        if webhook:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+            server = WebhookServer(app, secret, settings.webhook_path)
+            port = await server.start(settings.webhook_host, settings.webhook_port)
+            if settings.webhook_url:
+                await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
+                                          allowed_updates=ALLOWED_UPDATES)  # fmt: skip
+            log.info("webhook listening on %s:%d%s", settings.webhook_host, port,
+                     settings.webhook_path)  # fmt: skip
+        else:
+            await app.bot.delete_webhook()
+            log.info("long polling")
+        failed = asyncio.ensure_future(delivery.failed.wait())
+        finished = asyncio.ensure_future(done.wait())
+        await asyncio.wait((failed, finished), return_when=asyncio.FIRST_COMPLETED)
+        for waiter in (failed, finished):
+            waiter.cancel()
+        if server:
+            await server.stop()
+        await stop(app)
+        return DB_DOWN if delivery.failed.is_set() else 0
 
 
-def run_webhook(settings: Settings, coach: Coach) -> None:
-    """Webhook mode until interrupted (SIGINT or SIGTERM)."""
+def run(settings: Settings, coach: Coach, webhook: bool) -> int:
+    """Polling or webhook mode until SIGINT or SIGTERM; return the exit code."""
+    if webhook and not settings.webhook_secret:
+        raise SystemExit("webhook mode needs REPAIR_COACH_WEBHOOK_SECRET")
 
-    async def main() -> None:
-        stop = asyncio.Event()
+    async def main() -> int:
+        done = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
-                loop.add_signal_handler(sig, stop.set)
-        await serve_webhook(settings, coach, stop)
+                loop.add_signal_handler(sig, done.set)
+        return await serve(settings, coach, webhook, done)
 
-    asyncio.run(main())
+    return asyncio.run(main())

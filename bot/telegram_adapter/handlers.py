@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import traceback
 
@@ -54,7 +55,8 @@ async def on_edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_group(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Say once, in a group or channel, that the coach works only in private."""
     chat = update.effective_chat
-    if chat is not None and runtime(context).coach.store.first_notice(chat.id):
+    store = runtime(context).coach.store
+    if chat is not None and await asyncio.to_thread(store.first_notice, chat.id):
         user = update.effective_user
         await runtime(context).say(chat.id, "common.group_only", user.language_code if user else "")
 
@@ -66,21 +68,16 @@ async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     status = change.new_chat_member.status
     active = status not in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-    runtime(context).coach.store.set_active(user_key(change.chat.id), active)
+    await asyncio.to_thread(
+        runtime(context).coach.store.set_active, user_key(change.chat.id), active
+    )
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log what failed (never what the user wrote) and apologise instead of going silent."""
+    """Log what failed (never what the user wrote); the update stays stored and is retried."""
     err = context.error
     frames = "".join(traceback.format_tb(err.__traceback__)) if err else ""
     # The type and the frames only: an exception's message could quote what a user wrote.
     log.error("turn failed: %s\n%s", type(err).__name__, frames)
-    if (
-        isinstance(update, Update)
-        and update.effective_chat
-        and update.effective_chat.type == "private"
-    ):
-        user = update.effective_user
-        await runtime(context).say(
-            update.effective_chat.id, "common.error", user.language_code if user else ""
-        )
+    if isinstance(update, Update):
+        runtime(context).failed.add(update.update_id)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from telegram import CallbackQuery, Update
@@ -24,28 +24,30 @@ def user_key(user_id: int) -> str:
     return f"tg:{user_id}"
 
 
+def chat_of(key: str) -> int | None:
+    """The private chat of a stored user (None for a user of another front end)."""
+    prefix, _, rest = key.partition(":")
+    return int(rest) if prefix == "tg" and rest.isdigit() else None
+
+
 @dataclass
 class Runtime:
     """The coach and the sender, shared by every handler through bot_data."""
 
     coach: Coach
     sender: Sender
-    failed: set[int] = field(default_factory=set)  # updates whose turn did not become durable
-    track_failures: bool = False  # the webhook server reads `failed` (polling has no use for it)
+    failed: set[int] = field(default_factory=set)  # updates whose handling raised
 
     async def turn(self, update: Update, event: Event, query: CallbackQuery | None = None) -> None:
-        """Apply an event durably, then send what the coach says."""
+        """Apply an event durably (off the event loop), then send what the coach says."""
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         key, update_id, language = user_key(user.id), update.update_id, user.language_code or ""
-        try:
-            applied = self.coach.apply(key, event, language, update_id=update_id, outbox=True)
-        except Exception:
-            if self.track_failures:
-                self.failed.add(update_id)
-            raise
-        if applied is None:  # redelivered: applied before; send what a dead worker could not
-            await self.resend(chat.id, key, update_id)
+        applied = await asyncio.to_thread(
+            self.coach.apply, key, event, language, update_id=update_id, outbox=True
+        )
+        if applied is None:  # applied before (a replay): send what is still unsent
+            await self.flush(chat.id, key)
             return
         turn, rendered = applied.turn, applied.rendered
         locale = turn.session.locale
@@ -54,16 +56,21 @@ class Runtime:
                 await self.sender.answer(query.id, chat.id, rendered[0].text)
                 return
             await self.pressed(chat.id, query, rendered, locale)
-        messages = [r for r in rendered if not r.edit]
-        if len(messages) >= TYPING_FROM:
+        if sum(1 for r in rendered if not r.edit) >= TYPING_FROM:
             await self.sender.typing(chat.id)
-        await self.deliver(chat.id, key, update_id, enumerate(messages))
+        if applied.queued:
+            await self.flush(chat.id, key)
+        else:
+            for r in rendered:
+                if not r.edit:
+                    await self.sender.send(chat.id, r)
         for effect in turn.effects:
             if effect.kind == "export":
                 await self.export(chat.id, key, locale)
             elif effect.kind == "chart":
                 caption = self.coach.content.render(Reply("progress.caption"), locale).html
-                await self.sender.photo(chat.id, self.coach.chart(effect.data, locale), caption)
+                png = await asyncio.to_thread(self.coach.chart, effect.data, locale)
+                await self.sender.photo(chat.id, png, caption)
 
     async def pressed(
         self, chat_id: int, query: CallbackQuery, rendered: list[Rendered], locale: str
@@ -81,26 +88,21 @@ class Runtime:
             markup = chosen(getattr(message, "reply_markup", None), query.data, tick)
             await self.sender.edit_keyboard(chat_id, message.message_id, markup)
 
-    async def resend(self, chat_id: int, key: str, update_id: int) -> None:
-        """Send the messages of an applied update that never left (a worker died)."""
-        await self.deliver(chat_id, key, update_id, (
-            (seq, Rendered(m["html"], tuple(tuple(map(tuple, row)) for row in m["buttons"]),
-                           token=m["token"]))
-            for seq, m in self.coach.store.unsent(key, update_id)))  # fmt: skip
+    async def flush(self, chat_id: int, key: str) -> None:
+        """Send every message of the user's outbox that nobody has claimed, in order.
 
-    async def deliver(
-        self, chat_id: int, key: str, update_id: int, messages: Iterable[tuple[int, Rendered]]
-    ) -> None:
-        """Send a turn's messages in order, keeping the outbox's account of each."""
+        Each row is claimed atomically before it is sent, so a message goes out through exactly
+        one party, and it is deleted once the call is over (sent, in doubt, or given up).
+        """
         store = self.coach.store
-        for seq, rendered in messages:
-            store.sending(key, update_id, seq)
-            if await self.sender.send(chat_id, rendered):
-                store.sent(key, update_id, seq)
+        for update_id, seq, m in await asyncio.to_thread(store.claim_unsent, key):
+            buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])
+            await self.sender.send(chat_id, Rendered(m["html"], buttons, token=m["token"]))
+            await asyncio.to_thread(store.sent, key, update_id, seq)
 
     async def export(self, chat_id: int, user: str, locale: str) -> None:
         """Send everything stored about the user as a JSON file."""
-        doc = self.coach.store.export(user, self.coach.clock())
+        doc = await asyncio.to_thread(self.coach.store.export, user, self.coach.clock())
         body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
         caption = self.coach.content.render(Reply("menu.export_caption"), locale).html
         await self.sender.document(chat_id, "repair-coach-export.json", body, caption)

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.telegram_adapter.request import answer
 from bot.telegram_adapter.sending import MESSAGE_MAX, Sender, keyboard, split_html
 from dialogue.content import Rendered
 
@@ -64,7 +65,10 @@ def run(failures: list[Exception]) -> tuple[Any, Script, list[float], list[int]]
     async def sleep(seconds: float) -> None:
         slept.append(seconds)
 
-    sender = Sender(bot=None, on_blocked=blocked.append, attempts=4, backoff=0.1, sleep=sleep)  # type: ignore[arg-type]
+    async def on_blocked(chat: int) -> None:
+        blocked.append(chat)
+
+    sender = Sender(bot=None, on_blocked=on_blocked, attempts=4, backoff=0.1, sleep=sleep)  # type: ignore[arg-type]
     result = asyncio.run(sender.call(7, script))
     return result, script, slept, blocked
 
@@ -104,6 +108,36 @@ def test_a_timeout_is_repeated_only_if_nothing_was_sent(cause: str) -> None:
     result, script, _, _ = run([err])
     assert script.calls == (2 if cause == "connect" else 1)
     assert result == ("ok" if cause == "connect" else None)
+
+
+@pytest.mark.parametrize(
+    ("cause", "repeated"),
+    [("ServerDisconnectedError", False), ("ClientOSError", False), ("ClientConnectorError", True),
+     (None, True)],
+)  # fmt: skip
+def test_a_broken_connection_is_repeated_only_before_the_request_left(
+    cause: str | None, repeated: bool
+) -> None:
+    """A reset after the request was written is in doubt like a read timeout: never repeated;
+    a refused connection (nothing sent) and an error answer (a 5xx) are."""
+    import aiohttp  # noqa: PLC0415
+
+    err = NetworkError("transport")
+    if cause == "ClientConnectorError":
+        err.__cause__ = aiohttp.ClientConnectorError(None, OSError(111, "refused"))  # type: ignore[arg-type]
+    elif cause:
+        err.__cause__ = getattr(aiohttp, cause)()
+    result, script, _, _ = run([err])
+    assert (script.calls, result) == ((2, "ok") if repeated else (1, None))
+
+
+def test_an_answer_that_is_not_json_is_a_network_error_without_the_url() -> None:
+    with pytest.raises(NetworkError) as caught:
+        answer(502, b"<html>Bad Gateway at /bot123:SECRET")
+    assert "SECRET" not in str(caught.value)
+    assert answer(200, b'{"ok": true, "result": {"message_id": 5}}') == {"message_id": 5}
+    with pytest.raises(RetryAfter):
+        answer(429, b'{"ok": false, "error_code": 429, "parameters": {"retry_after": 30}}')
 
 
 def test_giving_up_after_the_attempts() -> None:

@@ -1,4 +1,4 @@
-"""Webhook mode (durable before 200, secret checked, redelivery harmless) and restarts."""
+"""Webhook mode (stored before 200, secret checked, redelivery harmless) and restarts."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from bot_harness import polling_bot, webhook_bot
 from fake_telegram import TOKEN, Chat, FakeTelegram
 
-from bot.storage import SQLiteStore
+from bot.storage import SQLiteStore, StorageError
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,12 @@ def test_webhook_journey_secret_and_redelivery(fake: FakeTelegram, tmp_path: Pat
                 update = fake.updates[-1]
             assert await client.post(update, secret="wrong") == 401
             assert chat.count() == 1
-            assert await client.post(update) == 200  # the turn is durable when 200 comes back
+            for body in ([update], "update", 7, {"update_id": "1"}, {"message": {}}):
+                assert await client.post(body) == 400  # type: ignore[arg-type]
+            with SQLiteStore(db).transaction() as run:
+                assert run("SELECT count(*) FROM inbox", ()).fetchone()[0] == 0  # nothing kept
+            assert await client.post(update) == 200  # stored when 200 comes back, then applied
+            await fake.until(lambda: "Who would you like" in chat.text())
             assert SQLiteStore(db).load("tg:901")[0].state == "onboarding.relationship"  # type: ignore[union-attr]
             sent = chat.count()
             assert await client.post(update) == 200  # Telegram redelivers: applied once only
@@ -55,7 +60,7 @@ def test_webhook_journey_secret_and_redelivery(fake: FakeTelegram, tmp_path: Pat
     asyncio.run(scenario())
 
 
-def test_webhook_failed_turn_is_500_then_applied_once(
+def test_webhook_unstored_update_is_503_and_a_failed_turn_is_tried_again(
     fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db = tmp_path / "c.db"
@@ -64,25 +69,30 @@ def test_webhook_failed_turn_is_500_then_applied_once(
         async with webhook_bot(fake, db) as client:
             chat = Chat(fake, 902)
             await deliver(client, chat, lambda: fake.text(chat.id, "/start"))
-            store_cls = SQLiteStore
-            real = store_cls.transact
-            failures = {"left": 1}
+            failures = {"receive": 1, "transact": 1}
 
-            def flaky(self, *args, **kw):
-                if failures["left"]:
-                    failures["left"] -= 1
-                    raise RuntimeError("disk hiccup")
-                return real(self, *args, **kw)
+            def flaky(name):
+                real = getattr(SQLiteStore, name)
 
-            monkeypatch.setattr(store_cls, "transact", flaky)
+                def call(self, *args, **kw):
+                    if failures[name]:
+                        failures[name] -= 1
+                        raise StorageError("disk hiccup")
+                    return real(self, *args, **kw)
+
+                return call
+
+            for name in failures:
+                monkeypatch.setattr(SQLiteStore, name, flaky(name))
             fake.press(chat.id, chat.keyboard(), "Next")
             with fake.lock:
                 update = fake.updates.pop()
-            assert await client.post(update) == 500
-            assert await client.post(update) == 200
+            assert await client.post(update) == 503  # not stored: Telegram will send it again
+            assert await client.post(update) == 200  # stored; its turn fails once, then applies
             await fake.until(lambda: "Who would you like" in chat.text())
             assert SQLiteStore(db).load("tg:902")[0].state == "onboarding.relationship"  # type: ignore[union-attr]
             assert chat.text().count("Who would you like") == 1
+            assert "Sorry" not in chat.text()  # never asked to repeat what was kept
 
     asyncio.run(scenario())
 

@@ -13,7 +13,7 @@ from fake_telegram import TOKEN, FakeTelegram
 from bot.coach import Coach
 from bot.settings import Settings
 from bot.storage import SQLiteStore
-from bot.telegram_adapter.app import SECRET_HEADER, WebhookServer, build_application, start
+from bot.telegram_adapter.app import SECRET_HEADER, WebhookServer, build_application, start, stop
 from dialogue.content import Content
 from dialogue.engine import Engine
 
@@ -36,29 +36,16 @@ def coach_for(db: Path) -> Coach:
 
 
 @contextlib.asynccontextmanager
-async def polling_bot(fake: FakeTelegram, db: Path) -> AsyncIterator[Any]:
+async def polling_bot(fake: FakeTelegram, db: Path, **extra: Any) -> AsyncIterator[Any]:
     """The Application, long polling the fake server, until the block ends."""
     coach = coach_for(db)
-    app = build_application(settings_for(fake), coach, polling=True)
+    app = build_application(settings_for(fake, **extra), coach)
     async with app:
-        await start(app)
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0.0,
-            timeout=1,
-            allowed_updates=[
-                "message",
-                "edited_message",
-                "callback_query",
-                "my_chat_member",
-                "channel_post",
-            ],
-        )
+        await start(app, polling=True)
         try:
             yield app
         finally:
-            await app.updater.stop()
-            await app.stop()
+            await stop(app)
     coach.store.close()
 
 
@@ -95,11 +82,11 @@ async def webhook_bot(fake: FakeTelegram, db: Path) -> AsyncIterator[WebhookClie
     """The Application behind the webhook server, on a free port of 127.0.0.1."""
     coach = coach_for(db)
     settings = settings_for(fake)
-    app = build_application(settings, coach, polling=False)
+    app = build_application(settings, coach)
     secret = settings.webhook_secret.get_secret_value()  # type: ignore[union-attr]
     server = WebhookServer(app, secret)
     async with app:
-        await start(app)
+        await start(app, polling=False)
         port = await server.start("127.0.0.1", 0)
         client = WebhookClient(fake, f"http://127.0.0.1:{port}/telegram", secret)
         try:
@@ -107,5 +94,5 @@ async def webhook_bot(fake: FakeTelegram, db: Path) -> AsyncIterator[WebhookClie
         finally:
             await client.session.close()
             await server.stop()
-            await app.stop()
+            await stop(app)
     coach.store.close()

@@ -110,7 +110,9 @@ class Fault:
     count: int = 1
     retry_after: int = 1
     delay: float = 0.0
-    drop: bool = False  # close the connection without an answer
+    drop: bool = False  # close the connection without an answer, before carrying it out
+    drop_after: bool = False  # carry the call out, then close the connection without an answer
+    malformed: bool = False  # carry the call out, then answer a body that is not JSON
 
 
 @dataclass
@@ -352,6 +354,11 @@ class FakeTelegram:
             await asyncio.sleep(0.01)
         return None
 
+    def calls_for(self, chat_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """Every call made for a chat, in order."""
+        with self.lock:
+            return [(m, p) for m, p in self.calls if str(p.get("chat_id")) == str(chat_id)]
+
     def calls_of(self, method: str) -> list[dict[str, Any]]:
         with self.lock:
             return [p for m, p in self.calls if m == method]
@@ -367,7 +374,7 @@ class FakeTelegram:
             return {k: (v if isinstance(v, str) else v.file.read()) for k, v in form.items()}
         return dict(request.query)
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, request: web.Request) -> web.StreamResponse:  # noqa: PLR0911 - one return per fault
         method = request.match_info["method"]
         if request.match_info["token"] != self.token:
             return web.json_response(
@@ -394,6 +401,12 @@ class FakeTelegram:
             return self._error(method, err)
         with self.lock:
             self.calls.append((method, params))
+        if fault and fault.drop_after:
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response(status=500)
+        if fault and fault.malformed:
+            return web.Response(status=502, text="<html>Bad Gateway at /bot" + self.token)
         return web.json_response({"ok": True, "result": result})
 
     def _take_fault(self, method: str) -> Fault | None:
