@@ -308,20 +308,22 @@ class SQLStore(ABC):
 
     # -- the outbox: a turn's messages, each sent by exactly one party --------------------------
 
-    def claim_unsent(self, user_id: str) -> list[tuple[int, int, dict[str, Any]]]:
-        """Claim every message of the user that nobody has begun to send, in order.
+    def claim_next(self, user_id: str) -> tuple[int, int, dict[str, Any]] | None:
+        """Claim the user's first message that nobody has begun to send (None: there is none).
 
-        A claim is one atomic UPDATE: of two workers claiming at once, each row goes to one.
-        A claimed row is sent by its claimant and then deleted; a claimant that dies leaves it
-        claimed ("in doubt": it may have arrived), and it is never sent again.
+        A claim is one atomic UPDATE of one row: of two claimants, one gets it. Its claimant
+        sends it and then deletes it; a claimant that dies leaves it claimed ("in doubt": it
+        may have arrived) and it is never sent again. One row at a time, so a worker's death
+        leaves at most one message of a chat in doubt.
         """
         with self.transaction() as run:
-            rows = run(
+            row = run(
                 "UPDATE outbox SET sending = 1 WHERE user_id = ? AND sending = 0"
-                " RETURNING update_id, seq, data",
-                (user_id,),
-            ).fetchall()
-        return [(u, s, json.loads(self.sealer.open(d))) for u, s, d in sorted(rows)]
+                " AND (update_id, seq) = (SELECT update_id, seq FROM outbox WHERE user_id = ?"
+                " AND sending = 0 ORDER BY update_id, seq LIMIT 1) RETURNING update_id, seq, data",
+                (user_id, user_id),
+            ).fetchone()
+        return (row[0], row[1], json.loads(self.sealer.open(row[2]))) if row else None
 
     def sent(self, user_id: str, update_id: int, seq: int) -> None:
         """A claimed message went out (or finally failed): forget it."""

@@ -136,6 +136,11 @@ class _JsonBody(RequestData):
         return {}
 
 
+class InDoubt(NetworkError):
+    """An answer that is not the Bot API's (a proxy's error page, a cut body): the call may
+    have been carried out, so it is not repeated."""
+
+
 def answer(status: int, payload: bytes) -> Any:
     """The result of a Bot API answer, or the PTB error it stands for."""
     try:
@@ -143,7 +148,7 @@ def answer(status: int, payload: bytes) -> Any:
     except ValueError:
         doc = None
     if not isinstance(doc, dict):
-        raise NetworkError(f"the Bot API answered {status} with a body that is not a JSON object")
+        raise InDoubt(f"the Bot API answered {status} with a body that is not a JSON object")
     if doc.get("ok") is True and 200 <= status < 300:
         return doc.get("result")
     text = str(doc.get("description") or "Unknown error")

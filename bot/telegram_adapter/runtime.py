@@ -95,7 +95,8 @@ class Runtime:
         one party, and it is deleted once the call is over (sent, in doubt, or given up).
         """
         store = self.coach.store
-        for update_id, seq, m in await asyncio.to_thread(store.claim_unsent, key):
+        while claimed := await asyncio.to_thread(store.claim_next, key):
+            update_id, seq, m = claimed
             buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])
             await self.sender.send(chat_id, Rendered(m["html"], buttons, token=m["token"]))
             await asyncio.to_thread(store.sent, key, update_id, seq)

@@ -13,7 +13,7 @@ from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
-from bot.telegram_adapter.request import AiohttpRequest
+from bot.telegram_adapter.request import AiohttpRequest, InDoubt
 from dialogue.content import Rendered
 from dialogue.replies import callback_data
 
@@ -104,9 +104,11 @@ class Sender:
                 return None
             except NetworkError as err:  # TimedOut included
                 cause = err.__cause__
-                if isinstance(cause, TRANSPORT) and not isinstance(cause, SAFE_TO_REPEAT):
+                if isinstance(err, InDoubt) or (
+                    isinstance(cause, TRANSPORT) and not isinstance(cause, SAFE_TO_REPEAT)
+                ):
                     log.warning("Bot API call failed after it was sent (%s): in doubt, not "
-                                "repeated", type(cause).__name__)  # fmt: skip
+                                "repeated", type(cause or err).__name__)  # fmt: skip
                     return None
                 log.warning("Bot API call failed (%s), attempt %d", type(err).__name__, attempt + 1)
                 await self.sleep(self.backoff * 2**attempt)

@@ -6,27 +6,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import signal
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-from fake_telegram import TOKEN, FakeTelegram
-from pg import temporary_schema
+from fake_telegram import FakeTelegram
+from workers import SECRET, Worker, pg_schema
 
 from bot.telegram_adapter.app import SECRET_HEADER
 
 pytestmark = pytest.mark.slow
-PG_URL = os.environ.get("REPAIR_COACH_TEST_POSTGRES_URL", "")
-SECRET = "worker-secret"
 SCRIPT: list[tuple[str, str]] = [
     ("text", "/start"), ("press", "next"), ("press", "partner"), ("text", "Robin"),
     ("press", "no"), ("text", "London"), ("press", "yes"), ("press", "new"),
@@ -36,67 +27,6 @@ SCRIPT: list[tuple[str, str]] = [
     ("press", "chest"), ("press", "done"), ("press", "hurt"),
     ("press", "done"), ("press", "next"), ("press", "3"), ("press", "no"),
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def pg_schema() -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("REPAIR_COACH_TEST_POSTGRES_URL is not set (.ci/run sets it)")
-    with temporary_schema(PG_URL, "w") as url:
-        yield url
-
-
-class Worker:
-    """One `repair-coach run --webhook` process."""
-
-    def __init__(self, fake: FakeTelegram, url: str, tmp: Path) -> None:
-        self.port, self.tmp = free_port(), tmp
-        self.env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
-                    "TELEGRAM_API_BASE_URL": fake.base_url, "REPAIR_COACH_DATABASE_URL": url,
-                    "REPAIR_COACH_WEBHOOK_SECRET": SECRET,
-                    "REPAIR_COACH_DATABASE": str(tmp / "unused.db")}  # fmt: skip
-        self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
-
-    def start(self) -> None:
-        command = [str(Path(sys.executable).parent / "repair-coach"), "run", "--webhook",
-                   "--port", str(self.port)]  # fmt: skip
-        with (self.tmp / f"worker-{self.port}.log").open("ab") as log:  # read when a test fails
-            self.proc = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL,
-                                         stderr=log)  # fmt: skip
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.port), 0.2),
-            ):
-                return
-            time.sleep(0.05)
-        raise RuntimeError("worker did not start")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/telegram"
-
-    def kill(self) -> None:
-        assert self.proc
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
 
 
 async def deliver(http: aiohttp.ClientSession, workers: list[Worker], start: int,
@@ -148,9 +78,9 @@ async def converse(  # noqa: PLR0917 - the scenario's parts, named at every call
     return True
 
 
-DONE = (  # the update is applied and nothing of the chat's waits to be sent
+DONE = (  # the update is applied and nothing of the chat's waits to be claimed
     "SELECT (SELECT count(*) FROM processed_updates WHERE update_id = %s) = 1"
-    " AND (SELECT count(*) FROM outbox WHERE user_id = %s) = 0"
+    " AND (SELECT count(*) FROM outbox WHERE user_id = %s AND sending = 0) = 0"
 )
 
 
