@@ -73,6 +73,7 @@ class SQLStore(ABC):
     """The store's logic in SQL both SQLite and PostgreSQL speak."""
 
     dialect = ""
+    shared = False  # whether several processes use the database (then chat holds are remote)
 
     def __init__(self, sealer: Sealer | None = None) -> None:
         self.sealer = sealer or Sealer()
@@ -168,6 +169,7 @@ class SQLStore(ABC):
                 )
                 if cur.rowcount != 1:
                     raise AlreadyApplied(str(update_id))
+                run("DELETE FROM inbox WHERE update_id = ?", (update_id,))  # applied: settled
             self.lock_user(run, user_id)
             session, version = self._load(run, user_id)
             turn = step(session)
@@ -308,15 +310,21 @@ class SQLStore(ABC):
 
     # -- the outbox: a turn's messages, each sent by exactly one party --------------------------
 
-    def claim_next(self, user_id: str) -> tuple[int, int, dict[str, Any]] | None:
-        """Claim the user's first message that nobody has begun to send (None: there is none).
+    def claim_next(
+        self, user_id: str, done: tuple[int, int] | None = None
+    ) -> tuple[int, int, dict[str, Any]] | None:
+        """Forget the message `done` (sent, or in doubt), then claim the user's first message
+        that nobody has begun to send (None: there is none).
 
         A claim is one atomic UPDATE of one row: of two claimants, one gets it. Its claimant
-        sends it and then deletes it; a claimant that dies leaves it claimed ("in doubt": it
-        may have arrived) and it is never sent again. One row at a time, so a worker's death
-        leaves at most one message of a chat in doubt.
+        sends it, and it is deleted with the next claim; a claimant that dies leaves it claimed
+        ("in doubt": it may have arrived) and it is never sent again. One row at a time, so a
+        worker's death leaves at most one message of a chat in doubt.
         """
         with self.transaction() as run:
+            if done is not None:
+                run("DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
+                    (user_id, *done))  # fmt: skip
             row = run(
                 "UPDATE outbox SET sending = 1 WHERE user_id = ? AND sending = 0"
                 " AND (update_id, seq) = (SELECT update_id, seq FROM outbox WHERE user_id = ?"
@@ -324,22 +332,6 @@ class SQLStore(ABC):
                 (user_id, user_id),
             ).fetchone()
         return (row[0], row[1], json.loads(self.sealer.open(row[2]))) if row else None
-
-    def sent(self, user_id: str, update_id: int, seq: int) -> None:
-        """A claimed message went out (or finally failed): forget it."""
-        self.note(
-            "DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
-            (user_id, update_id, seq),
-        )
-
-    def note(self, sql: str, params: tuple[Any, ...]) -> None:
-        """One bookkeeping statement (the outbox): its own small transaction."""
-        with self.transaction() as run:
-            self.relax(run)
-            run(sql, params)
-
-    def relax(self, run: Run) -> None:  # noqa: B027 - optional: SQLite needs nothing
-        """Bookkeeping that may skip waiting for the disk (PostgreSQL: asynchronous commit)."""
 
     def unsent(self, user_id: str, update_id: int) -> list[tuple[int, dict[str, Any]]]:
         """Messages of an update's turn that nobody has claimed (for tests and inspection)."""

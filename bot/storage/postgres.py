@@ -46,6 +46,7 @@ class PostgresStore(SQLStore):
     """A pool of connections to a PostgreSQL database named by a URL."""
 
     dialect = "postgresql"
+    shared = True
 
     def __init__(
         self, url: str, sealer: Sealer | None = None, pool_size: int = 8,
@@ -106,11 +107,6 @@ class PostgresStore(SQLStore):
             (user_id,),
         )
         run("SELECT 1 FROM users WHERE user_id = ? FOR UPDATE", (user_id,))
-
-    def relax(self, run: Run) -> None:
-        """The outbox's bookkeeping commits without waiting for the disk (a worker's death
-        loses nothing committed; only the server's could, and then a message is resent)."""
-        run("SET LOCAL synchronous_commit TO OFF", ())
 
     def hold_chat(self, chat_id: int) -> bool:
         """Take the chat's advisory lock on the holder connection (False: another has it).

@@ -70,14 +70,6 @@ class SQLiteStore(SQLStore):
         except sqlite3.Error as err:
             raise StorageError(f"{type(err).__name__}: {err}") from err
 
-    def note(self, sql: str, params: tuple[Any, ...]) -> None:
-        """One bookkeeping statement, committed on its own (sqlite3 autocommit): no BEGIN and
-        COMMIT round trips around a single write."""
-        with self._lock:
-            if self.db.in_transaction:
-                raise StorageError("bookkeeping inside a turn's transaction")
-            self._run(sql, params)
-
     def lock_user(self, run: Run, user_id: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already holds the database's one write lock."""
 

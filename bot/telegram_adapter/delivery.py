@@ -78,6 +78,9 @@ class Delivery:
         self.active: set[int] = set()  # chats with a task in this process
         self.again: set[int] = set()  # chats kicked while their task ran
         self.noted: set[int] = set()  # chats told to slow down, until their backlog is applied
+        self.flush_first: set[int] = set()  # chats whose outbox has messages nobody sends
+        self.idle = asyncio.Event()  # set while no chat has a task
+        self.idle.set()
         self.tasks: set[asyncio.Task[Any]] = set()
         self.pending = 0  # updates stored here and not yet applied
         self.down_since: float | None = None
@@ -128,13 +131,26 @@ class Delivery:
             self.spawn(self.runtime.say(chat, "common.slow_down", _language(raw)))
         return status
 
-    def kick(self, chat: int) -> None:
-        """See that the chat's stored updates are applied: by this process's task for it."""
+    def kick(self, chat: int, flush: bool = False) -> None:
+        """See that the chat's stored updates are applied: by this process's task for it.
+
+        `flush`: its user's outbox holds messages nobody is sending (the sweep found them).
+        """
+        if flush:
+            self.flush_first.add(chat)
         if chat in self.active:
             self.again.add(chat)
             return
         self.active.add(chat)
+        self.idle.clear()
         self.spawn(self.drain(chat))
+
+    async def hold(self, chat: int, take: bool) -> bool:
+        """Hold or release a chat: in memory for one process (SQLite), else in the database."""
+        call = self.store.hold_chat if take else self.store.release_chat
+        if not self.store.shared:
+            return bool(call(chat))
+        return bool(await self.db(call, chat))
 
     async def drain(self, chat: int) -> None:
         """Hold the chat, send what its outbox still holds, apply its inbox in order."""
@@ -142,17 +158,22 @@ class Delivery:
             async with self.slots:
                 while True:
                     self.again.discard(chat)
-                    if not await self.db(self.store.hold_chat, chat):
+                    if not await self.hold(chat, True):
                         return  # another worker holds it and will find these updates
                     try:
-                        if chat > 0:  # a private chat: its user's unsent messages first
+                        if chat in self.flush_first and chat > 0:  # a dead worker's leftovers
+                            self.flush_first.discard(chat)
                             await self.runtime.flush(chat, user_key(chat))
                         blocked = await self.apply_waiting(chat)
                     finally:
-                        await self.db(self.store.release_chat, chat)
+                        await self.hold(chat, False)
                     if blocked:
                         return  # the sweep tries again
-                    more = await self.db(self.store.waiting, chat, 1)
+                    if chat in self.again:
+                        continue
+                    # Another worker may have stored an update while we held the chat (and
+                    # left it to us): look once more, now that we no longer hold it.
+                    more = self.store.shared and await self.db(self.store.waiting, chat, 1)
                     if not more and chat not in self.again:  # `again` read after the query
                         return
         except StorageError:
@@ -162,13 +183,15 @@ class Delivery:
         finally:
             self.active.discard(chat)
             self.noted.discard(chat)
+            if not self.active:
+                self.idle.set()
 
     async def apply_waiting(self, chat: int) -> bool:
         """Apply the chat's stored updates in update-id order; True when one failed and waits."""
-        while rows := await self.db(self.store.waiting, chat, BATCH):
+        while True:
+            rows = await self.db(self.store.waiting, chat, BATCH)
             for update_id, raw, _ in rows:
-                if await self.apply(raw):
-                    await self.db(self.store.settle, update_id, self.runtime.coach.clock())
+                if await self.apply(update_id, raw):
                     self.pending = max(0, self.pending - 1)
                     continue
                 attempts = await self.db(self.store.failed_attempt, update_id)
@@ -179,15 +202,20 @@ class Delivery:
                 self.pending = max(0, self.pending - 1)
                 if chat > 0:
                     await self.runtime.say(chat, "common.error", _language(json.loads(raw)))
-        return False
+            if len(rows) < BATCH:  # what arrives later comes with a kick (`again`)
+                return False
 
-    async def apply(self, raw: str) -> bool:
-        """Run the handlers on one stored update; False when its handling raised."""
+    async def apply(self, update_id: int, raw: str) -> bool:
+        """Run the handlers on one stored update and settle it; False when its handling raised."""
         update = Update.de_json(json.loads(raw), self.app.bot)
         await self.app.process_update(update)
-        if update.update_id in self.runtime.failed:
-            self.runtime.failed.discard(update.update_id)
+        settled = update_id in self.runtime.settled
+        self.runtime.settled.discard(update_id)
+        if update_id in self.runtime.failed:
+            self.runtime.failed.discard(update_id)
             return False
+        if not settled:  # no turn took it out of the inbox (a group, a member update)
+            await self.db(self.store.settle, update_id, self.runtime.coach.clock())
         return True
 
     # -- the sweep, replay at start-up included ------------------------------------------------
@@ -204,7 +232,7 @@ class Delivery:
                 for key in users:
                     chat = chat_of(key)
                     if chat is not None:
-                        self.kick(chat)
+                        self.kick(chat, flush=True)
                 if loop.time() - pruned >= PRUNE_EVERY or not pruned:
                     await self.db(self.store.prune, self.runtime.coach.clock())
                     pruned = loop.time()

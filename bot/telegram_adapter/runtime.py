@@ -6,16 +6,18 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from telegram import CallbackQuery, Update
 
-from bot.coach import Coach
+from bot.coach import Applied, Coach
 from bot.telegram_adapter.sending import Sender, chosen, keyboard
 from dialogue.content import Rendered
 from dialogue.events import Event
 from dialogue.replies import Reply
 
 log = logging.getLogger(__name__)
+Claimed = tuple[int, int, dict[str, Any]]  # an outbox row: update id, seq, message
 TYPING_FROM = 3  # a sequence this long (the safety answer) is preceded by "typing…"
 
 
@@ -37,17 +39,23 @@ class Runtime:
     coach: Coach
     sender: Sender
     failed: set[int] = field(default_factory=set)  # updates whose handling raised
+    settled: set[int] = field(default_factory=set)  # updates a turn took out of the inbox
 
     async def turn(self, update: Update, event: Event, query: CallbackQuery | None = None) -> None:
         """Apply an event durably (off the event loop), then send what the coach says."""
         user, chat = update.effective_user, update.effective_chat
         assert user is not None and chat is not None
         key, update_id, language = user_key(user.id), update.update_id, user.language_code or ""
-        applied = await asyncio.to_thread(
-            self.coach.apply, key, event, language, update_id=update_id, outbox=True
-        )
+        store = self.coach.store
+
+        def apply() -> tuple[Applied | None, Claimed | None]:  # one trip to the thread pool
+            applied = self.coach.apply(key, event, language, update_id=update_id, outbox=True)
+            return applied, store.claim_next(key) if not applied or applied.queued else None
+
+        applied, first = await asyncio.to_thread(apply)
+        self.settled.add(update_id)  # its turn took it out of the inbox (or had before)
         if applied is None:  # applied before (a replay): send what is still unsent
-            await self.flush(chat.id, key)
+            await self.flush(chat.id, key, first)
             return
         turn, rendered = applied.turn, applied.rendered
         locale = turn.session.locale
@@ -59,7 +67,7 @@ class Runtime:
         if sum(1 for r in rendered if not r.edit) >= TYPING_FROM:
             await self.sender.typing(chat.id)
         if applied.queued:
-            await self.flush(chat.id, key)
+            await self.flush(chat.id, key, first)
         else:
             for r in rendered:
                 if not r.edit:
@@ -88,18 +96,21 @@ class Runtime:
             markup = chosen(getattr(message, "reply_markup", None), query.data, tick)
             await self.sender.edit_keyboard(chat_id, message.message_id, markup)
 
-    async def flush(self, chat_id: int, key: str) -> None:
+    async def flush(self, chat_id: int, key: str, claimed: Claimed | None = None) -> None:
         """Send every message of the user's outbox that nobody has claimed, in order.
 
         Each row is claimed atomically before it is sent, so a message goes out through exactly
         one party, and it is deleted once the call is over (sent, in doubt, or given up).
         """
-        store = self.coach.store
-        while claimed := await asyncio.to_thread(store.claim_next, key):
+        store, done = self.coach.store, None
+        if claimed is None:
+            claimed = await asyncio.to_thread(store.claim_next, key)
+        while claimed is not None:
             update_id, seq, m = claimed
             buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])
             await self.sender.send(chat_id, Rendered(m["html"], buttons, token=m["token"]))
-            await asyncio.to_thread(store.sent, key, update_id, seq)
+            done = (update_id, seq)
+            claimed = await asyncio.to_thread(store.claim_next, key, done)
 
     async def export(self, chat_id: int, user: str, locale: str) -> None:
         """Send everything stored about the user as a JSON file."""

@@ -262,7 +262,7 @@ def test_outbox_keeps_a_turns_messages_until_sent(
     assert store.claim_next("u")[:2] == (5, 1)  # type: ignore[index]
     assert store.claim_next("u")[:2] == (5, 2)  # type: ignore[index]
     assert store.claim_next("u") is None  # claimed once: nobody else gets them
-    store.sent("u", 5, 0)
+    assert store.claim_next("u", done=(5, 0)) is None  # 0 went out: forgotten
     assert store.unsent("u", 5) == []  # 1 and 2 are claimed (in doubt if their sender died)
     assert store.prune(now + timedelta(days=3))["outbox"] == 2
 
