@@ -16,7 +16,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from bot.storage.crypto import Sealer, SealError
+from bot.storage.crypto import Sealer, SealError, UserSealer
 from bot.storage.schema import SCHEMA_VERSION, SEALED, USER_TABLES, ddl
 from dialogue.engine import Turn
 from dialogue.replies import Effect
@@ -144,7 +144,7 @@ class SQLStore(ABC):
         if row is None:
             return None, 0
         try:
-            return Session.from_json(self.sealer.open(row[0])), row[1]
+            return Session.from_json(self._user(run, user_id).open(row[0])), row[1]
         except (SessionError, SealError) as err:
             raise StorageError(f"stored session of one user is unreadable: {err}") from err
 
@@ -177,9 +177,9 @@ class SQLStore(ABC):
                 self._write(run, user_id, turn, version, now)
                 erased = any(e.kind == "erase_all" for e in turn.effects)
                 if outbox is not None and update_id is not None and not erased:
-                    stamp = now.isoformat()
+                    stamp, sealer = now.isoformat(), self._user(run, user_id)
                     for seq, message in enumerate(outbox(turn)):
-                        row = (user_id, update_id, seq, stamp, 0, self._seal(message))
+                        row = (user_id, update_id, seq, stamp, 0, _seal(sealer, message))
                         run("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", row)
         if any(e.kind == "erase_all" for e in turn.effects):
             self.scrub()
@@ -198,7 +198,8 @@ class SQLStore(ABC):
             " DO UPDATE SET active = 1 WHERE users.active = 0",
             (user_id, stamp),
         )
-        data = self.sealer.seal(turn.session.to_json())
+        sealer = self._user(run, user_id, create=now)
+        data = sealer.seal(turn.session.to_json())
         if version == 0:
             cur = run(
                 "INSERT INTO sessions VALUES (?, 1, ?, ?) ON CONFLICT DO NOTHING",
@@ -213,15 +214,15 @@ class SQLStore(ABC):
         if cur.rowcount != 1:
             raise ConflictError("the session was changed by another writer")
         for effect in turn.effects:
-            self._effect(run, user_id, effect)
+            self._effect(run, user_id, effect, sealer)
 
-    def _effect(self, run: Run, user_id: str, effect: Effect) -> None:
+    def _effect(self, run: Run, user_id: str, effect: Effect, sealer: UserSealer) -> None:
         data: dict[str, Any] = effect.data
         if effect.kind == "save_plan":
             run(
                 "INSERT INTO plans VALUES (?, ?, ?, ?) ON CONFLICT (user_id, id)"
                 " DO UPDATE SET data = excluded.data",
-                (user_id, data["id"], data["created"], self._seal(data)),
+                (user_id, data["id"], data["created"], _seal(sealer, data)),
             )
         elif effect.kind == "follow_up":
             run(
@@ -230,25 +231,41 @@ class SQLStore(ABC):
                 (user_id, data["plan"], data["at"]),
             )
 
-    def _seal(self, data: dict[str, Any]) -> str:
-        return self.sealer.seal(json.dumps(data, ensure_ascii=False))
+    def _user(self, run: Run, user_id: str, create: datetime | None = None) -> UserSealer:
+        """The sealer of a user's data: their own key (made at `create` if they have none)."""
+        if not self.sealer.active:
+            return self.sealer.user(None)
+        row = run("SELECT key FROM user_keys WHERE user_id = ?", (user_id,)).fetchone()
+        if row is None and create is not None:
+            run("INSERT INTO users (user_id, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (user_id, create.isoformat()))  # fmt: skip
+            run("INSERT INTO user_keys VALUES (?, ?) ON CONFLICT DO NOTHING",
+                (user_id, self.sealer.new_user_key()))  # fmt: skip
+            row = run("SELECT key FROM user_keys WHERE user_id = ?", (user_id,)).fetchone()
+        try:
+            return self.sealer.user(row[0] if row else None)
+        except SealError as err:
+            raise StorageError(f"a user's key cannot be opened: {err}") from err
 
     # -- users and chats ------------------------------------------------------------------------
 
     # -- the inbox: updates stored before they are acknowledged ----------------------------------
 
-    def receive(
-        self, chat_id: int, update_id: int, raw: str, now: datetime, cap: int = BACKLOG_CAP
-    ) -> str:
+    def receive(  # noqa: PLR0917 - the update's parts, in Telegram's order
+        self, chat_id: int, update_id: int, raw: str, now: datetime, owner: str | None = None,
+        cap: int = BACKLOG_CAP,
+    ) -> str:  # fmt: skip
         """Store an update before it is acknowledged: "new", "seen" (here or applied before),
-        or "over" when its chat already has `cap` waiting (then it is dropped)."""
+        or "over" when its chat already has `cap` waiting (then it is dropped). `owner`: the
+        user whose key seals it (a private chat's)."""
         with self.transaction() as run:
             if run("SELECT 1 FROM processed_updates WHERE update_id = ?", (update_id,)).fetchone():
                 return "seen"
+            sealer = self._user(run, owner, create=now) if owner else self.sealer
             cur = run(
-                "INSERT INTO inbox (update_id, chat_id, at, attempts, data) VALUES (?, ?, ?, 0, ?)"
-                " ON CONFLICT DO NOTHING",
-                (update_id, chat_id, now.isoformat(), self.sealer.seal(raw)),
+                "INSERT INTO inbox (update_id, chat_id, at, attempts, owner, data)"
+                " VALUES (?, ?, ?, 0, ?, ?) ON CONFLICT DO NOTHING",
+                (update_id, chat_id, now.isoformat(), owner, sealer.seal(raw)),
             )
             if cur.rowcount != 1:
                 return "seen"
@@ -261,13 +278,20 @@ class SQLStore(ABC):
 
     def waiting(self, chat_id: int, limit: int = 16) -> list[tuple[int, str, int]]:
         """The chat's stored updates in update-id order: (update id, raw JSON, failed attempts)."""
+        out = []
         with self.transaction() as run:
             rows = run(
-                "SELECT update_id, data, attempts FROM inbox WHERE chat_id = ?"
+                "SELECT update_id, data, attempts, owner FROM inbox WHERE chat_id = ?"
                 " ORDER BY update_id LIMIT ?",
                 (chat_id, limit),
             ).fetchall()
-        return [(u, self.sealer.open(d), a) for u, d, a in rows]
+            for update_id, data, attempts, owner in rows:
+                try:
+                    out.append((update_id, (self._user(run, owner) if owner else self.sealer)
+                                .open(data), attempts))  # fmt: skip
+                except SealError:  # its user erased everything meanwhile: so is this
+                    run("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+        return out
 
     def settle(self, update_id: int, now: datetime) -> None:
         """The update is done (applied, or given up): out of the inbox, its id remembered."""
@@ -331,7 +355,8 @@ class SQLStore(ABC):
                 " AND sending = 0 ORDER BY update_id, seq LIMIT 1) RETURNING update_id, seq, data",
                 (user_id, user_id),
             ).fetchone()
-        return (row[0], row[1], json.loads(self.sealer.open(row[2]))) if row else None
+            opened = json.loads(self._user(run, user_id).open(row[2])) if row else None
+        return (row[0], row[1], opened) if row else None
 
     def unsent(self, user_id: str, update_id: int) -> list[tuple[int, dict[str, Any]]]:
         """Messages of an update's turn that nobody has claimed (for tests and inspection)."""
@@ -341,7 +366,8 @@ class SQLStore(ABC):
                 " ORDER BY seq",
                 (user_id, update_id),
             ).fetchall()
-        return [(seq, json.loads(self.sealer.open(data))) for seq, data in rows]
+            sealer = self._user(run, user_id)
+        return [(seq, json.loads(sealer.open(data))) for seq, data in rows]
 
     def set_active(self, user_id: str, active: bool) -> None:
         """Mark a user as reachable or not (they blocked the bot, or came back)."""
@@ -397,7 +423,8 @@ class SQLStore(ABC):
                 f"SELECT * FROM ({JOURNAL}) AS j ORDER BY at DESC, id DESC LIMIT ? OFFSET ?",
                 (user_id, user_id, user_id, size + 1, max(0, page) * size),
             ).fetchall()
-        entries = [self._entry(r) for r in rows[:size]]
+            sealer = self._user(run, user_id)
+        entries = [_entry(sealer, r) for r in rows[:size]]
         return {"page": page, "entries": entries, "more": len(rows) > size}
 
     def entry(self, user_id: str, kind: str, entry_id: str) -> dict[str, Any] | None:
@@ -407,11 +434,8 @@ class SQLStore(ABC):
                 f"SELECT * FROM ({JOURNAL}) AS j WHERE kind = ? AND id = ?",
                 (user_id, user_id, user_id, kind, entry_id),
             ).fetchone()
-        return self._entry(row) if row else None
-
-    def _entry(self, row: tuple[Any, ...]) -> dict[str, Any]:
-        kind, entry_id, at, data = row
-        return {"kind": kind, "id": entry_id, "at": at, "data": json.loads(self.sealer.open(data))}
+            sealer = self._user(run, user_id)
+        return _entry(sealer, row) if row else None
 
     def history(self, user_id: str) -> dict[str, Any]:
         """When each rupture was logged and how each follow-up went (for /progress)."""
@@ -420,11 +444,12 @@ class SQLStore(ABC):
             outcomes = run(
                 "SELECT plan_id, at, data FROM outcomes WHERE user_id = ?", (user_id,)
             ).fetchall()
+            sealer = self._user(run, user_id)
         return {
             "plans": [{"id": p[0], "created": p[1]} for p in plans],
             "outcomes": [
                 {"plan_id": o[0], "at": o[1],
-                 "outcome": json.loads(self.sealer.open(o[2])).get("outcome", "")}
+                 "outcome": json.loads(sealer.open(o[2])).get("outcome", "")}
                 for o in outcomes
             ],
         }  # fmt: skip
@@ -436,7 +461,8 @@ class SQLStore(ABC):
                 "SELECT data FROM plans WHERE user_id = ? ORDER BY created_at DESC, id DESC",
                 (user_id,),
             ).fetchall()
-        return [json.loads(self.sealer.open(r[0])) for r in rows]
+            sealer = self._user(run, user_id)
+        return [json.loads(sealer.open(r[0])) for r in rows]
 
     def export(self, user_id: str, now: datetime | None = None) -> dict[str, Any]:
         """Everything stored about a user, opened and readable, as one JSON-ready document."""
@@ -452,10 +478,11 @@ class SQLStore(ABC):
                     f" ORDER BY {columns[1]}", (user_id,)).fetchall()]
                 for table, columns in EXPORTED.items()
             }  # fmt: skip
+            sealer = self._user(run, user_id)
         for rows in tables.values():
             for row in rows:
                 if "data" in row:
-                    row["data"] = json.loads(self.sealer.open(row["data"]))
+                    row["data"] = json.loads(sealer.open(row["data"]))
         return {
             "schema": EXPORT_SCHEMA,
             "exported_at": now.isoformat(timespec="seconds"),
@@ -504,3 +531,12 @@ class SQLStore(ABC):
             out = {t: run(count.format(t), (user_id,)).fetchone()[0]
                    for t in (*USER_TABLES, "users")}  # fmt: skip
         return out
+
+
+def _seal(sealer: UserSealer, data: dict[str, Any]) -> str:
+    return sealer.seal(json.dumps(data, ensure_ascii=False))
+
+
+def _entry(sealer: UserSealer, row: tuple[Any, ...]) -> dict[str, Any]:
+    kind, entry_id, at, data = row
+    return {"kind": kind, "id": entry_id, "at": at, "data": json.loads(sealer.open(data))}

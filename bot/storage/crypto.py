@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
-PREFIX = "f1:"  # marks a sealed value; anything else is plain text written without a key
+PREFIX = "f1:"  # a value sealed with the configured keys; anything else is plain text
+USER_PREFIX = "u1:"  # a value sealed with its user's own key (itself sealed with the configured)
 
 
 class SealError(ValueError):
@@ -48,10 +49,20 @@ class Sealer:
     @staticmethod
     def is_sealed(stored: str) -> bool:
         """Whether a stored value is encrypted."""
-        return stored.startswith(PREFIX)
+        return stored.startswith((PREFIX, USER_PREFIX))
+
+    def new_user_key(self) -> str:
+        """A fresh data key for one user, sealed with the configured keys (for storing)."""
+        return self.seal(Fernet.generate_key().decode())
+
+    def user(self, wrapped: str | None) -> UserSealer:
+        """The sealer of one user's data, from their stored (sealed) key, or None: no key."""
+        return UserSealer(self, Fernet(self.open(wrapped)) if wrapped else None)
 
     def open(self, stored: str) -> str:
         """Decrypt a stored value, whichever configured key sealed it."""
+        if stored.startswith(USER_PREFIX):
+            raise SealError("this value is sealed with a user's own key")
         if not stored.startswith(PREFIX):
             return stored
         if self._fernet is None:
@@ -62,8 +73,36 @@ class Sealer:
             raise SealError("none of the configured keys opens stored data") from err
 
     def reseal(self, stored: str) -> str:
-        """The same value sealed with the newest key."""
+        """The same value sealed with the newest key (a user's own key is left as it is: the
+        user's key itself is what is re-sealed)."""
+        if stored.startswith(USER_PREFIX):
+            return stored
         return self.seal(self.open(stored))
+
+
+class UserSealer:
+    """Seals one user's data with their own key (envelope encryption), so erasing that one key
+    makes every copy of their data unreadable: rows, old row versions, the write-ahead log."""
+
+    def __init__(self, sealer: Sealer, fernet: Fernet | None) -> None:
+        self.sealer, self.fernet = sealer, fernet
+
+    def seal(self, text: str) -> str:
+        """Encrypt with the user's key (the configured keys, or none, when they have none)."""
+        if self.fernet is None:
+            return self.sealer.seal(text)
+        return USER_PREFIX + self.fernet.encrypt(text.encode()).decode()
+
+    def open(self, stored: str) -> str:
+        """Decrypt a value of this user's, sealed either way."""
+        if not stored.startswith(USER_PREFIX):
+            return self.sealer.open(stored)
+        if self.fernet is None:
+            raise SealError("the user's key is gone")
+        try:
+            return self.fernet.decrypt(stored[len(USER_PREFIX) :].encode()).decode()
+        except InvalidToken as err:
+            raise SealError("the user's key does not open this value") from err
 
 
 def new_key() -> str:

@@ -10,6 +10,7 @@ ends, kill -9 included), with no clock involved.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +22,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from bot.storage.base import Run, SQLStore, StorageError
 from bot.storage.crypto import Sealer
 
+log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5  # seconds to open a connection
 POOL_TIMEOUT = 10.0  # seconds to wait for a free or new connection
 SESSION = (  # per connection: never wait forever on a lock or a statement
@@ -107,6 +109,16 @@ class PostgresStore(SQLStore):
             (user_id,),
         )
         run("SELECT 1 FROM users WHERE user_id = ? FOR UPDATE", (user_id,))
+
+    def scrub(self) -> None:
+        """After an erasure: rewrite the table of users' keys, so the erased user's key is not
+        left in its files as a dead row version (their other rows' old versions stay, sealed
+        with that key; the write-ahead log keeps it until PostgreSQL recycles the segment)."""
+        try:
+            with self.pool.connection() as conn:
+                conn.execute("VACUUM FULL user_keys")
+        except (psycopg.Error, PoolTimeout):  # the erasure stands; the next one rewrites again
+            log.warning("the table of users' keys could not be rewritten after an erasure")
 
     def hold_chat(self, chat_id: int) -> bool:
         """Take the chat's advisory lock on the holder connection (False: another has it).

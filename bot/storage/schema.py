@@ -77,9 +77,13 @@ inbox = Table(
     Column("chat_id", BigInteger, nullable=False),
     Column("at", Text, nullable=False),
     Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("owner", Text),  # the user whose key seals `data` (none for groups)
     Column("data", Text, nullable=False),
 )  # fmt: skip
 inbox_chat = Index("inbox_chat", inbox.c.chat_id, inbox.c.update_id)
+# Each user's data key, sealed with the configured keys: erased with the user, which leaves
+# every copy of their words (old row versions, the write-ahead log) unreadable.
+user_keys = _owned("user_keys", Column("key", Text, nullable=False))
 # Facts about the database itself: a canary sealed with the encryption key, so a process
 # started with another key refuses to run instead of mixing two keys.
 meta = Table(
@@ -100,7 +104,8 @@ group_notices = Table(
 schedule_due = Index("schedule_due", schedule.c.due_at)
 processed_at = Index("processed_at", processed_updates.c.at)
 
-USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule", "outbox")  # +users
+USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule", "outbox",
+               "user_keys")  # and users  # fmt: skip
 # Every sealed column: table -> (column, primary key). `repair-coach rekey` walks them by key.
 SEALED = {
     "sessions": ("data", ("user_id",)),
@@ -110,6 +115,7 @@ SEALED = {
     "outbox": ("data", ("user_id", "update_id", "seq")),
     "inbox": ("data", ("update_id",)),
     "meta": ("value", ("name",)),
+    "user_keys": ("key", ("user_id",)),
 }
 
 _V1 = [users, sessions, plans, outcomes, reflections, schedule, outbox, inbox_v1,
@@ -118,7 +124,8 @@ MIGRATIONS: list[list[DDLElement]] = [
     # Schema 0 -> 1: as first released.
     [CreateTable(t) for t in _V1] + [CreateIndex(schedule_due), CreateIndex(processed_at)],
     # 1 -> 2: the inbox holds whole updates until applied; the key canary.
-    [DropTable(inbox_v1), CreateTable(inbox), CreateIndex(inbox_chat), CreateTable(meta)],
+    [DropTable(inbox_v1), CreateTable(inbox), CreateIndex(inbox_chat), CreateTable(meta),
+     CreateTable(user_keys)],
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}

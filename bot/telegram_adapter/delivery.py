@@ -120,9 +120,9 @@ class Delivery:
     async def submit(self, raw: dict[str, Any]) -> str:
         """Store an update (raises StorageError when it could not be), then see to its chat."""
         chat = raw_chat(raw) or 0
-        status = await self.db(
-            self.store.receive, chat, raw["update_id"], json.dumps(raw), self.runtime.coach.clock()
-        )
+        owner = user_key(chat) if chat > 0 else None  # a private chat: sealed with its user's key
+        status = await self.db(self.store.receive, chat, raw["update_id"], json.dumps(raw),
+                               self.runtime.coach.clock(), owner)  # fmt: skip
         if status == "new":
             self.pending += 1
             self.kick(chat)

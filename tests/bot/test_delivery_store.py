@@ -195,3 +195,50 @@ def test_a_terminated_backend_is_replaced() -> None:
             assert store.hold_chat(2)  # the lost holder connection is replaced too
         finally:
             store.close()
+
+
+@pytest.mark.skipif(not PG_URL, reason="REPAIR_COACH_TEST_POSTGRES_URL is not set")
+def test_erasure_on_postgresql_leaves_no_key_to_the_leftovers() -> None:
+    """The user's words never reach the table files in clear; after /delete, the one key that
+    opens what is left of them (old row versions) is gone from the files too."""
+    import psycopg  # noqa: PLC0415
+
+    from dialogue.content import Content  # noqa: PLC0415
+    from dialogue.engine import Engine  # noqa: PLC0415
+    from dialogue.events import Command, Press, Text  # noqa: PLC0415
+
+    engine, marker = Engine(Content()), "MARKER-pg-erasure-5c1e"
+
+    def files(conn: psycopg.Connection, tables: tuple[str, ...]) -> bytes:
+        conn.execute("CHECKPOINT")  # what is in shared buffers reaches the files
+        root = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+        out = b""
+        for table in tables:
+            rel = conn.execute("SELECT pg_relation_filepath(%s)", (table,)).fetchone()[0]
+            base = Path(root) / rel
+            out += b"".join(p.read_bytes() for p in base.parent.glob(f"{base.name}*"))
+        return out
+
+    with temporary_schema(PG_URL, "e") as url, psycopg.connect(url, autocommit=True) as conn:
+        store = open_store(Path("unused.db"), url, Sealer([new_key()]))
+        try:
+            session = None
+            for event in (Text("hi"), Press("next"), Press("partner"), Text(marker)):
+                session = store.transact(
+                    "u", lambda s, e=event: engine.handle(s or engine.new_session("u"), e, NOW),
+                    NOW,
+                ).session  # fmt: skip
+            assert session is not None
+            wrapped = conn.execute("SELECT key FROM user_keys WHERE user_id = 'u'").fetchone()[0]
+            tables = ("sessions", "user_keys", "users")
+            assert marker.encode() not in files(conn, tables)  # sealed before it is stored
+            assert wrapped.encode() in files(conn, ("user_keys",))
+            for event in (Command("delete"), Press("erase")):
+                store.transact(
+                    "u", lambda s, e=event: engine.handle(s or engine.new_session("u"), e, NOW),
+                    NOW,
+                )  # fmt: skip
+            assert set(store.user_rows("u").values()) == {0}
+            assert wrapped.encode() not in files(conn, ("user_keys",))
+        finally:
+            store.close()
