@@ -86,6 +86,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             "REPAIR_COACH_ENCRYPTION_KEY is not set: what users write is stored unencrypted"
         )
     coach = Coach(Engine(_content(settings), default_country=settings.country), store)
+    coach.engine.warm()  # the language layer built once, before the first update
     try:
         import uvloop  # a faster event loop where it is installed (Linux, macOS)
 

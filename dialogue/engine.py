@@ -6,6 +6,7 @@ the user's) derives from RuntimeError; content problems raise content.ContentErr
 
 from __future__ import annotations
 
+import threading
 import zlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -95,13 +96,22 @@ class Engine:
         self.flows: dict[str, Flow] = {f.name: f for f in FLOWS}
         self.default_country = default_country
         self._analyzers: dict[str, Analyzer] = {}
+        self._building = threading.Lock()
 
     def analyzer(self, locale: str) -> Analyzer:
-        """The analyzer of a locale, built once."""
+        """The analyzer of a locale, built once (turns may run in several threads)."""
         loc = self.content.locale(locale)
-        if loc.name not in self._analyzers:
-            self._analyzers[loc.name] = Analyzer(loc.data)
-        return self._analyzers[loc.name]
+        found = self._analyzers.get(loc.name)
+        if found is None:
+            with self._building:
+                found = self._analyzers.get(loc.name) or Analyzer(loc.data)
+                self._analyzers[loc.name] = found
+        return found
+
+    def warm(self) -> None:
+        """Build every locale's analyzer now (a server does this before taking updates)."""
+        for name in self.content.locales:
+            self.analyzer(name)
 
     def new_session(self, user_id: str, locale: str = "en", seed: int | None = None) -> Session:
         """A fresh session with a reproducible seed."""
