@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,8 @@ from bot.storage.crypto import Sealer
 
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5  # seconds to open a connection
+CHECK_AFTER = 5.0  # seconds of rest after which a pooled connection is checked before use
+_USED: dict[int, float] = {}  # connection id -> when it was last handed out
 POOL_TIMEOUT = 10.0  # seconds to wait for a free or new connection
 SESSION = (  # per connection: never wait forever on a lock or a statement
     "SET lock_timeout = '10s'",
@@ -44,6 +47,15 @@ def _configure(conn: psycopg.Connection[Any]) -> None:
         conn.execute(statement)
 
 
+def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
+    """Check a pooled connection before use if it has rested a while (a round trip each time
+    cost a third of a busy worker's latency; a connection used a moment ago is alive, and one
+    that is not fails its transaction, which is tried again)."""
+    if time.monotonic() - _USED.get(id(conn), 0.0) > CHECK_AFTER:
+        ConnectionPool.check_connection(conn)
+    _USED[id(conn)] = time.monotonic()
+
+
 class PostgresStore(SQLStore):
     """A pool of connections to a PostgreSQL database named by a URL."""
 
@@ -62,7 +74,7 @@ class PostgresStore(SQLStore):
             url, min_size=1, max_size=pool_size, open=False, timeout=POOL_TIMEOUT,
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT,
                     "application_name": name, **KEEPALIVE},
-            configure=_configure, check=ConnectionPool.check_connection,
+            configure=_configure, check=_check_if_idle,
             name=name,
         )  # fmt: skip
         try:
