@@ -184,6 +184,14 @@ class Analyzer:
         Harsh cues are read in the user's own words less what they own ("sorry I walked out")
         and less what others did; evaluation (a label for someone) in the own words.
         """
+        found, probs = self.cue_evidence(text)
+        if probs:
+            th = self.cue_model.thresholds if self.cue_model else {}
+            found.update(c for c, p in probs.items() if p >= th.get(c, 0.5))
+        return tuple(c for c in CUES if c in found)
+
+    def cue_evidence(self, text: str) -> tuple[set[str], dict[str, float]]:
+        """What the patterns find, and the cue model's probabilities (empty without a model)."""
         for emoji, words in self.emoji.items():
             text = text.replace(emoji, words)
         own = self.own_words(text)
@@ -191,13 +199,15 @@ class Analyzer:
         found = self.cue_set.keys(norm)
         harsh = found & HARSH_CUES
         if harsh:
-            rest = self.reported["owned"].sub(" ", self.reported["actions"].sub(" ", own))
-            found -= harsh - self.cue_set.keys(normalize(rest))
-        if self.cue_model is not None and norm.strip():
-            th = self.cue_model.thresholds
-            probs = self.cue_model.probabilities(self.folder.stems(own))
-            found.update(c for c, p in probs.items() if p >= th.get(c, 0.5))
-        return tuple(c for c in CUES if c in found)
+            owned = self.reported["owned"]
+            rest = owned.sub(" ", self.reported["actions"].sub(" ", own))
+            kept = self.cue_set.keys(normalize(rest))
+            if "defensiveness" in harsh - kept:  # an excuse often tells what others did
+                kept |= self.cue_set.keys(normalize(owned.sub(" ", own))) & {"defensiveness"}
+            found -= harsh - kept
+        if self.cue_model is None or not norm.strip():
+            return found, {}
+        return found, self.cue_model.probabilities(self.folder.stems(own))
 
     def emotions(self, text: str) -> tuple[str, ...]:
         """Emotion ids named in the text, in the order they first appear."""

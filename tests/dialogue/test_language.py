@@ -226,6 +226,8 @@ def test_the_frozen_test_split_keeps_its_figures(content: Content, analyzer: Ana
     recall = sum(t.caught for t in tallies) / sum(t.total for t in tallies)
     near = report["near_miss"]
     assert recall >= 0.82, recall
-    assert near.rate(near.caught) <= 0.065, near.rate(near.caught)
+    false_alarms = near.rate(near.caught)
+    assert false_alarms <= 0.065, false_alarms
     kind = cue_report(analyzer, cue_examples(folder), "test")["kind_lines"]
-    assert kind.rate(kind.caught) <= 0.03
+    horsemen = kind.rate(kind.caught)  # a number only: a failure never shows the split's lines
+    assert horsemen <= 0.03, horsemen
