@@ -34,7 +34,11 @@ from dialogue.language.risk import NONE
 from dialogue.language.text import Folder
 
 SCALE = 1000  # weights are stored as integers in thousandths
-RISK_FA_BUDGET = 0.05  # near-misses that may be asked about on dev (the target: 5%)
+# Near-misses that may be asked about, out of fold (the target is 5% on unseen lines: lines
+# the patterns were not written from, as the test split's, raise more false alarms).
+RISK_FA_BUDGET = 0.045
+RISK_FOLDS = 5
+RISK_GRID = tuple(round(0.5 + 0.01 * i, 2) for i in range(50))  # 0.5 .. 0.99
 # Kind lines on which the cue model may add a Four-Horsemen cue, out of fold (the target is
 # 3% in all, patterns included): shared among the four Horsemen.
 CUE_FA_BUDGET = 0.006
@@ -136,26 +140,50 @@ def compare(
 
 
 def _tune_risk(
-    data: dict[str, Any], model: dict[str, Any], examples: Sequence[Example]
+    data: dict[str, Any], folder: Folder, examples: Sequence[Example], everyday: Sequence[Example]
 ) -> dict[str, float]:
-    """Thresholds for the whole analyzer on dev: the lowest "ask" within the budget."""
-    dev = [e for e in examples if e.split == "dev"]
-    near = [e for e in dev if e.label == NONE]
-    analyzer = Analyzer({**data, "models": {"risk": model}})
-    net = analyzer.risk_net
-    risky = [e for e in dev if e.label != NONE]
-    best: tuple[float, dict[str, float]] = (-1.0, {"ask": 0.99, "confirm": 0.5})
-    for floor in (0.0,):  # a writer's "ask" pattern always asks: the model never clears it
-        for confirm in (0.2, 0.35, 0.5):
-            for ask in (0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99):
-                net.floor, net.confirm_at, net.ask_at = floor, confirm, ask
-                fa = sum(bool(analyzer.risks(e.text)) for e in near) / max(1, len(near))
-                if fa > RISK_FA_BUDGET:
-                    continue
-                recall = sum(bool(analyzer.risks(e.text)) for e in risky) / max(1, len(risky))
-                if recall > best[0]:
-                    best = (recall, {"ask": ask, "confirm": confirm, "floor": floor})
-                break  # a higher "ask" only loses recall
+    """Thresholds for the whole analyzer, out of fold over train + dev: the "ask" and
+    "confirm" thresholds that catch the most risk with near-miss false alarms in budget.
+
+    Each risk line and near-miss is read by the patterns and by a model fitted on the other
+    folds; a line is caught as RiskNet.detect catches it: a pattern match that is not weak,
+    a weak one the model confirms, or the model alone above "ask".
+    """
+    lines = [e for e in examples if e.split in ("train", "dev")]
+    fitted = [e for e in [*lines, *everyday] if e.split in ("train", "dev")]
+    rows: list[tuple[bool, str, float]] = [(False, "", 0.0)] * len(lines)
+    for k in range(RISK_FOLDS):
+        vec, clf = _fit_risk(folder, [e for e in fitted if fold_of(e.text, RISK_FOLDS) != k], 4.0)
+        net = Analyzer({**data, "models": {"risk": _risk_dict(vec, clf, {}, {})}}).risk_net
+        assert net.model is not None
+        for i, e in enumerate(lines):
+            if fold_of(e.text, RISK_FOLDS) == k:
+                stems = net.without_idioms(net.folder.stems(e.text))
+                hits = net.hits(stems)
+                p_risk = 1.0 - net.model.probabilities(stems).get(NONE, 1.0)
+                why = {h.weak for h in hits}
+                # "weak" (past, media, ...) needs less than "negated" to be confirmed
+                weak = "weak" if why - {"", "negated"} else "negated" if "negated" in why else ""
+                rows[i] = ("" in why, weak, p_risk)
+    near = [r for e, r in zip(lines, rows, strict=True) if e.label == NONE]
+    risky = [r for e, r in zip(lines, rows, strict=True) if e.label != NONE]
+    negated_at = float(Analyzer(data).risk_net.confirm_negated)
+
+    def caught(row: tuple[bool, str, float], ask: float, confirm: float) -> bool:
+        strong, weak, p = row
+        need = confirm if weak == "weak" else negated_at if weak == "negated" else 2.0
+        return strong or p >= need or p >= ask
+
+    best: tuple[float, dict[str, float]] = (-1.0, {"ask": 0.99, "confirm": 0.5, "floor": 0.0})
+    for confirm in (0.2, 0.35, 0.5):
+        for ask in RISK_GRID:
+            fa = sum(caught(r, ask, confirm) for r in near) / max(1, len(near))
+            if fa > RISK_FA_BUDGET:
+                continue
+            recall = sum(caught(r, ask, confirm) for r in risky) / max(1, len(risky))
+            if recall > best[0]:
+                best = (recall, {"ask": ask, "confirm": confirm, "floor": 0.0})
+            break  # a higher "ask" only loses recall
     return best[1]
 
 
@@ -246,9 +274,8 @@ def train(locale_folder: Path, data: dict[str, Any], out: Callable[[str], None])
     train_set = [e for e in risk_ex + everyday if e.split == "train"]
     compare(folder, train_set, [e for e in risk_ex if e.split == "dev"], out)
     c = 4.0
-    vec, clf = _fit_risk(folder, train_set, c)
-    thresholds = _tune_risk(base, _risk_dict(vec, clf, {}, {}), risk_ex)
-    out(f"risk thresholds (tuned on dev): {thresholds}")
+    thresholds = _tune_risk(base, folder, risk_ex, everyday)
+    out(f"risk thresholds (tuned out of fold on train + dev): {thresholds}")
     fitted = [e for e in risk_ex + everyday if e.split != "test"]  # never the test split
     vec, clf = _fit_risk(folder, fitted, c)
     risk = _risk_dict(

@@ -199,11 +199,10 @@ class Analyzer:
         found = self.cue_set.keys(norm)
         harsh = found & HARSH_CUES
         if harsh:
-            owned = self.reported["owned"]
-            rest = owned.sub(" ", self.reported["actions"].sub(" ", own))
-            kept = self.cue_set.keys(normalize(rest))
+            not_owned = self.reported["owned"].sub(" ", own)
+            kept = self.cue_set.keys(normalize(self.reported["actions"].sub(" ", not_owned)))
             if "defensiveness" in harsh - kept:  # an excuse often tells what others did
-                kept |= self.cue_set.keys(normalize(owned.sub(" ", own))) & {"defensiveness"}
+                kept |= self.cue_set.keys(normalize(not_owned)) & {"defensiveness"}
             found -= harsh - kept
         if self.cue_model is None or not norm.strip():
             return found, {}
