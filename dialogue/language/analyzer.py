@@ -34,6 +34,7 @@ CUES = (
 )  # fmt: skip
 CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
+_DEFENSIVENESS = frozenset({"defensiveness"})
 
 _SPACES = re.compile(r"[ \t]{2,}")
 _REPORTED = ("double_quotes", "single_quotes", "clause", "called", "actions", "owned")
@@ -200,9 +201,10 @@ class Analyzer:
         harsh = found & HARSH_CUES
         if harsh:
             not_owned = self.reported["owned"].sub(" ", own)
-            kept = self.cue_set.keys(normalize(self.reported["actions"].sub(" ", not_owned)))
+            rest = normalize(self.reported["actions"].sub(" ", not_owned))
+            kept = self.cue_set.keys(rest, frozenset(harsh))
             if "defensiveness" in harsh - kept:  # an excuse often tells what others did
-                kept |= self.cue_set.keys(normalize(not_owned)) & {"defensiveness"}
+                kept |= self.cue_set.keys(normalize(not_owned), _DEFENSIVENESS)
             found -= harsh - kept
         if self.cue_model is None or not norm.strip():
             return found, {}

@@ -101,7 +101,7 @@ class LinearModel:
     def scores(self, feats: frozenset[str]) -> Any:
         """Raw class scores (logits) for a set of features, biases included."""
         rows = self.rows
-        index = [rows[f] for f in feats if f in rows]
+        index = [i for i in map(rows.get, feats) if i is not None]
         index.append(len(rows))
         return self.matrix[index].sum(axis=0)
 
