@@ -44,7 +44,10 @@ RISK_GRID = tuple(round(0.5 + 0.01 * i, 2) for i in range(50))  # 0.5 .. 0.99
 CUE_FA_BUDGET = 0.006
 CUE_OTHER_BUDGET = 0.05  # lines not labelled with another cue that the model may add it to
 CUE_FOLDS = 5
-CUE_GRID = tuple(round(0.3 + 0.02 * i, 2) for i in range(35))  # 0.3 .. 0.98
+# A cue is only asserted when the model finds it likelier present than not: 0.5 .. 0.98.
+CUE_GRID = tuple(round(0.5 + 0.02 * i, 2) for i in range(25))
+# Held to the Horsemen's budget on kind lines: the coach answers these as harsh or judging.
+STRICT_CUES = frozenset({*HORSEMEN, "pressure", "evaluation"})
 CUE_C = 0.25  # out of fold, a stronger prior than 1.0 found more of every weak cue
 MIN_WEIGHT = 0.02  # smaller weights are dropped from the file (they never change a decision)
 
@@ -246,16 +249,21 @@ def _tune_cues(
             if fold_of(e.text, CUE_FOLDS) == k:
                 probs[i] = fold.cue_evidence(e.text)[1]
     kind = [set(e.labels) <= KIND_CUES for e in lines]
+    n_kind = max(1, sum(kind))
     thresholds = {}
     for cue in CUES:
-        added = [cue not in f and (k if cue in HORSEMEN else cue not in e.labels)
-                 for e, f, k in zip(lines, found, kind, strict=True)]  # fmt: skip
-        pool = sum(kind) if cue in HORSEMEN else sum(cue not in e.labels for e in lines)
-        budget = CUE_FA_BUDGET / len(HORSEMEN) if cue in HORSEMEN else CUE_OTHER_BUDGET
+        on_kind = [cue not in f and k for f, k in zip(found, kind, strict=True)]
+        on_other = [cue not in f and cue not in e.labels for e, f in zip(lines, found, strict=True)]
+        n_other = max(1, sum(cue not in e.labels for e in lines))
         thresholds[cue] = 1.01
         for t in CUE_GRID:
-            fa = sum(a and p.get(cue, 0.0) >= t for a, p in zip(added, probs, strict=True))
-            if fa <= budget * max(1, pool):
+            hit = [p.get(cue, 0.0) >= t for p in probs]
+            kind_fa = sum(a and h for a, h in zip(on_kind, hit, strict=True)) / n_kind
+            other_fa = sum(a and h for a, h in zip(on_other, hit, strict=True)) / n_other
+            # a cue the coach answers as harsh or judging may not land on kind lines either
+            if (cue not in STRICT_CUES or kind_fa <= CUE_FA_BUDGET / len(HORSEMEN)) and (
+                cue in HORSEMEN or other_fa <= CUE_OTHER_BUDGET
+            ):
                 thresholds[cue] = t
                 break
     return thresholds
