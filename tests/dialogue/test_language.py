@@ -239,7 +239,10 @@ def test_the_frozen_test_split_keeps_its_figures(content: Content, analyzer: Ana
     near = report["near_miss"]
     assert recall >= 0.82, recall
     false_alarms = near.rate(near.caught)
-    assert false_alarms <= 0.065, false_alarms
-    kind = cue_report(analyzer, cue_examples(folder), "test")["kind_lines"]
+    assert false_alarms <= 0.06, false_alarms
+    cues = cue_report(analyzer, cue_examples(folder), "test")
+    kind = cues["kind_lines"]
     horsemen = kind.rate(kind.caught)  # a number only: a failure never shows the split's lines
     assert horsemen <= 0.03, horsemen
+    weakest = min(t.rate(t.caught) for t in cues["cues"].values())
+    assert weakest >= 0.42, weakest
