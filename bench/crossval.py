@@ -35,9 +35,11 @@ def fold_of(text: str, folds: int) -> int:
 
 def out_of_fold(
     data: dict[str, Any], risk_ex: Sequence[Example], cue_ex: Sequence[Example], folds: int,
-    *, risk_thresholds: dict[str, float], cue_thresholds: dict[str, float],
+    *, risk_thresholds: dict[str, float], cue_thresholds: dict[str, float], cues: bool = True,
 ) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:  # fmt: skip
-    """Per held-out line: (example, risks found) and (example, cues found)."""
+    """Per held-out line: (example, risks found) and (example, cues found). The risk model is
+    always fitted with the conversation lines as everyday text, as shipped; `cues=False`
+    skips the cue model."""
     assert all(e.split != "test" for e in [*risk_ex, *cue_ex])
     folder = Folder(data.get("language", {}))
     base = {k: v for k, v in data.items() if k != "models"}
@@ -49,14 +51,14 @@ def out_of_fold(
         vec, clf = _fit_risk(folder, fit_r, 4.0)
         risk = _risk_dict(vec, clf, risk_thresholds, {})
         models = {"risk": risk}
-        if cue_ex:
+        if cues:
             vec, fitted = _fit_cues(folder, [e for e in cue_ex if fold_of(e.text, folds) != k])
             models["cues"] = _cue_dict(vec, fitted, cue_thresholds)
         analyzer = Analyzer({**base, "models": models})
         for e in risk_ex:
             if fold_of(e.text, folds) == k:
                 risk_out[e.label].append((e, analyzer.risks(e.text)))
-        for e in cue_ex:
+        for e in cue_ex if cues else ():
             if fold_of(e.text, folds) == k:
                 cue_out["all"].append((e, set(analyzer.cues(e.text))))
     return risk_out, cue_out
@@ -98,11 +100,10 @@ def main() -> None:
     cue_th = dict(shipped.cue_model.thresholds) if shipped.cue_model else {}
     risk_ex = [e for e in crisis_examples(loc.folder) if e.split != "test"]
     cue_ex = [e for e in cue_examples(loc.folder) if e.split != "test"]
-    if args.risk_only:
-        cue_ex = cue_ex[:0]
     risk_out, cue_out = out_of_fold(
-        data, risk_ex, cue_ex, args.folds, risk_thresholds=risk_th, cue_thresholds=cue_th
-    )
+        data, risk_ex, cue_ex, args.folds, risk_thresholds=risk_th, cue_thresholds=cue_th,
+        cues=not args.risk_only,
+    )  # fmt: skip
     caught = total = 0
     print(f"risk, {args.folds}-fold out-of-fold over train + dev")
     for label, rows in sorted(risk_out.items()):
@@ -125,7 +126,7 @@ def main() -> None:
         if set(e.labels) <= KIND_CUES:
             kind[0] += 1
             kind[1] += bool(found & set(HORSEMEN))
-    if cue_ex:
+    if not args.risk_only:
         print("cues, out-of-fold")
         for cue, (n, c) in sorted(tallies.items()):
             print(f"  {cue:15} n={n:4} recall {100 * c / n:5.1f}%")
