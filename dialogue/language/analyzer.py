@@ -34,6 +34,8 @@ CUES = (
 )  # fmt: skip
 CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
+_DEFENSIVENESS = frozenset({"defensiveness"})
+_ALL_CUES = frozenset(CUES)
 
 _SPACES = re.compile(r"[ \t]{2,}")
 _REPORTED = ("double_quotes", "single_quotes", "clause", "called", "actions", "owned")
@@ -182,22 +184,41 @@ class Analyzer:
         """The cues present, in the canonical order.
 
         Harsh cues are read in the user's own words less what they own ("sorry I walked out")
-        and less what others did; evaluation (a label for someone) in the own words.
+        and less what others did; evaluation (a label for someone) in the own words. A cue the
+        model is sure of is not searched for again by the patterns (it is found either way).
+        """
+        found, _ = self.cue_evidence(text, model_first=True)
+        return tuple(c for c in CUES if c in found)
+
+    def cue_evidence(
+        self, text: str, *, model_first: bool = False
+    ) -> tuple[set[str], dict[str, float]]:
+        """What the patterns find, and the cue model's probabilities (empty without a model).
+
+        With `model_first`, the cues above their model threshold are in the set too, and the
+        patterns only look for the others.
         """
         for emoji, words in self.emoji.items():
             text = text.replace(emoji, words)
         own = self.own_words(text)
         norm = normalize(own)
-        found = self.cue_set.keys(norm)
+        probs: dict[str, float] = {}
+        if self.cue_model is not None and norm.strip():
+            probs = self.cue_model.probabilities(self.folder.stems(own))
+        sure: set[str] = set()
+        if model_first and probs:
+            th = self.cue_model.thresholds if self.cue_model else {}
+            sure = {c for c, p in probs.items() if p >= th.get(c, 0.5)}
+        found = self.cue_set.keys(norm, _ALL_CUES - sure if sure else None)
         harsh = found & HARSH_CUES
         if harsh:
-            rest = self.reported["owned"].sub(" ", self.reported["actions"].sub(" ", own))
-            found -= harsh - self.cue_set.keys(normalize(rest))
-        if self.cue_model is not None and norm.strip():
-            th = self.cue_model.thresholds
-            probs = self.cue_model.probabilities(self.folder.stems(own))
-            found.update(c for c, p in probs.items() if p >= th.get(c, 0.5))
-        return tuple(c for c in CUES if c in found)
+            not_owned = self.reported["owned"].sub(" ", own)
+            rest = normalize(self.reported["actions"].sub(" ", not_owned))
+            kept = self.cue_set.keys(rest, frozenset(harsh))
+            if "defensiveness" in harsh - kept:  # an excuse often tells what others did
+                kept |= self.cue_set.keys(normalize(not_owned), _DEFENSIVENESS)
+            found -= harsh - kept
+        return found | sure, probs
 
     def emotions(self, text: str) -> tuple[str, ...]:
         """Emotion ids named in the text, in the order they first appear."""

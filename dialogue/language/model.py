@@ -29,6 +29,14 @@ class ModelError(ValueError):
     """A weights file cannot be used: unreadable, another format, or inconsistent."""
 
 
+def word_features(word: str) -> tuple[str, ...]:
+    """The features of one word on its own: the word, and its letter fours if it is long."""
+    if len(word) >= _CHAR_MIN_WORD and word.isalpha():
+        padded = f"<{word}>"
+        return (word, *(f"#{padded[i : i + 4]}" for i in range(len(padded) - 3)))
+    return (word,)
+
+
 @lru_cache(maxsize=256)
 def features(stems: str) -> frozenset[str]:
     """Sparse binary features of a stems string (see text.Folder.stems)."""
@@ -36,12 +44,9 @@ def features(stems: str) -> frozenset[str]:
     prev = BOUNDARY
     for word in stems.split():
         if word != BOUNDARY:
-            out.add(word)
+            out.update(word_features(word))
             if prev != BOUNDARY:
                 out.add(f"{prev} {word}")
-            if len(word) >= _CHAR_MIN_WORD and word.isalpha():
-                padded = f"<{word}>"
-                out.update(f"#{padded[i : i + 4]}" for i in range(len(padded) - 3))
         prev = word
     return frozenset(out)
 
@@ -58,6 +63,8 @@ class LinearModel:
     meta: dict[str, Any]
     rows: dict[str, int] = field(init=False, repr=False)
     matrix: Any = field(init=False, repr=False)  # one row of class weights per feature
+    # word -> the rows of its own features (word_features), kept across messages
+    word_rows: dict[str, tuple[int, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         rows = {f: i for i, f in enumerate(self.weights)}
@@ -68,6 +75,7 @@ class LinearModel:
         matrix[len(rows)] = self.bias  # the last row: the biases, always present
         object.__setattr__(self, "rows", rows)
         object.__setattr__(self, "matrix", matrix)
+        object.__setattr__(self, "word_rows", {})
 
     @classmethod
     def load(cls, path: Path) -> LinearModel:
@@ -101,13 +109,34 @@ class LinearModel:
     def scores(self, feats: frozenset[str]) -> Any:
         """Raw class scores (logits) for a set of features, biases included."""
         rows = self.rows
-        index = [rows[f] for f in feats if f in rows]
+        index = [i for i in map(rows.get, feats) if i is not None]
         index.append(len(rows))
         return self.matrix[index].sum(axis=0)
 
+    def feature_rows(self, stems: str) -> list[int]:
+        """The rows of features(stems) this model knows, the biases' row last (what scores
+        computes from the features, without building them: each word's own rows are cached)."""
+        rows, cache = self.rows, self.word_rows
+        found: set[int] = set()
+        prev = BOUNDARY
+        for word in stems.split():
+            if word != BOUNDARY:
+                mine = cache.get(word)
+                if mine is None:
+                    mine = tuple(i for i in map(rows.get, word_features(word)) if i is not None)
+                    if len(cache) < 100_000:
+                        cache[word] = mine
+                found.update(mine)
+                if prev != BOUNDARY:
+                    pair = rows.get(f"{prev} {word}")
+                    if pair is not None:
+                        found.add(pair)
+            prev = word
+        return [*found, len(rows)]
+
     def probabilities(self, stems: str) -> dict[str, float]:
         """Class -> probability (softmax), or -> independent probability (multilabel)."""
-        z = self.scores(features(stems))
+        z = self.matrix[self.feature_rows(stems)].sum(axis=0)
         if self.multilabel:
             p = 1.0 / (1.0 + np.exp(-np.clip(z, -50.0, 50.0)))
         else:

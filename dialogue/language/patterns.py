@@ -281,33 +281,39 @@ class PatternSet:
         def cost(slot: frozenset[str]) -> tuple[bool, int, int]:
             return (bool(slot & common), sum(freq.get(w, 0) for w in slot), len(slot))
 
+        # The slots left to check once a pattern is reached through its index word.
+        self.others: list[tuple[frozenset[str], ...]] = []
         for i, (_, _, slots) in enumerate(entries):
             if not slots:
                 self.always.append(i)
+                self.others.append(())
                 continue
-            for word in min(slots, key=cost):
+            rarest = min(slots, key=cost)
+            self.others.append(tuple(s for s in slots if s is not rarest))
+            for word in rarest:
                 self.index.setdefault(word, []).append(i)
+        self.indexed = frozenset(self.index)
 
-    def keys(self, text: str) -> set[Any]:
-        """The keys of every pattern found anywhere in the text (one search per key at most)."""
+    def keys(self, text: str, only: frozenset[Any] | None = None) -> set[Any]:
+        """The keys of every pattern found anywhere in the text (one search per key at most);
+        with `only`, just those keys are looked for."""
         keys: set[Any] = set()
+        entries = self.entries
         for i in self._candidates(set(text.split())):
-            key, regex, _ = self.entries[i]
-            if key not in keys and regex.search(text):
+            key, regex, _ = entries[i]
+            if key not in keys and (only is None or key in only) and regex.search(text):
                 keys.add(key)
         return keys
 
     def _candidates(self, words: set[str]) -> list[int]:
         ids = set(self.always)
         index = self.index
-        for w in words:
-            found = index.get(w)
-            if found:
-                ids.update(found)
+        for w in self.indexed.intersection(words):
+            ids.update(index[w])
         out = []
-        entries = self.entries
+        others = self.others
         for i in sorted(ids):
-            for slot in entries[i][2]:
+            for slot in others[i]:
                 if words.isdisjoint(slot):
                     break
             else:

@@ -162,6 +162,15 @@ CUE_TABLE = [
     ("Help me understand what happened for you", "curiosity"),
     ("Take your time, I'll be here when you're ready", "respect_space"),
     ("No rush", "respect_space"),
+    ("Sorry, but you were the one who made us late", "defensiveness"),
+    ("I was exhausted okay, what do you expect", "defensiveness"),
+    ("How is this on me? It was your sister who started it", "defensiveness"),
+    ("Pfft. You? Organised? Please", "contempt"),
+    ("Excuse me for having a life", "contempt"),
+    ("I'm not doing this again tonight", "stonewalling"),
+    ("*shrugs and keeps scrolling*", "stonewalling"),
+    ("My brother is a bit of a control freak", "evaluation"),
+    ("She has no patience with anyone", "evaluation"),
     ("Thank you for telling me", "appreciation"),
     ("I love how you tried", "appreciation"),
     ("I feel hurt when plans change, could we talk?", "gentle_startup"),
@@ -190,6 +199,9 @@ def test_every_cue_has_a_row() -> None:
         ("I'm sorry I yelled. How was that for you?", {"criticism", "contempt", "pressure"}),
         ("Take your time, I'm here when you're ready", {"pressure", "stonewalling"}),
         ("I feel sad about earlier and I'd like us to be okay", {"criticism", "defensiveness"}),
+        ("If you'd like to talk later, I'm here", {"defensiveness"}),
+        ("That's on me. I'm sorry I snapped at you", {"criticism", "defensiveness", "contempt"}),
+        ("what about you, how was your day?", {"defensiveness"}),
     ],
 )
 def test_gentle_lines_carry_no_horsemen(analyzer: Analyzer, text: str, absent: set[str]) -> None:
@@ -226,6 +238,11 @@ def test_the_frozen_test_split_keeps_its_figures(content: Content, analyzer: Ana
     recall = sum(t.caught for t in tallies) / sum(t.total for t in tallies)
     near = report["near_miss"]
     assert recall >= 0.82, recall
-    assert near.rate(near.caught) <= 0.065, near.rate(near.caught)
-    kind = cue_report(analyzer, cue_examples(folder), "test")["kind_lines"]
-    assert kind.rate(kind.caught) <= 0.03
+    false_alarms = near.rate(near.caught)
+    assert false_alarms <= 0.06, false_alarms
+    cues = cue_report(analyzer, cue_examples(folder), "test")
+    kind = cues["kind_lines"]
+    horsemen = kind.rate(kind.caught)  # a number only: a failure never shows the split's lines
+    assert horsemen <= 0.03, horsemen
+    weakest = min(t.rate(t.caught) for t in cues["cues"].values())
+    assert weakest >= 0.42, weakest
