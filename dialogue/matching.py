@@ -52,6 +52,8 @@ class _Group:
     phrases: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # words -> ids
     vocab: list[str] = field(default_factory=list)  # words long enough to correct typos to
     known: frozenset[str] = frozenset()
+    texts: list[str] = field(default_factory=list)  # the phrases as text, for `closest`
+    owners: list[list[str]] = field(default_factory=list)  # the ids of each of `texts`
     longest: int = 1
 
 
@@ -109,6 +111,8 @@ class Matcher:
                         g.phrases[words].append(option)
         g.longest = max((len(w) for w in g.phrases), default=1)
         g.known = frozenset(w for ws in g.phrases for w in ws)
+        g.texts = [" ".join(ws) for ws in g.phrases]
+        g.owners = list(g.phrases.values())
         g.vocab = sorted(w for w in g.known if len(w) >= FUZZ_MIN_LEN)
         return g
 
@@ -192,12 +196,11 @@ class Matcher:
         g = self.groups.get(group, self.common)
         said = " ".join(_words(text))
         by_option: dict[str, float] = dict.fromkeys(options, 0.0)
-        for words, ids in g.phrases.items():
-            near = [o for o in ids if o in by_option]
-            if near:
-                score = fuzz.token_set_ratio(said, " ".join(words))
-                for o in near:
-                    by_option[o] = max(by_option[o], score)
+        scores = process.cdist([said], g.texts, scorer=fuzz.token_set_ratio)[0]
+        for ids, score in zip(g.owners, scores, strict=True):
+            for o in ids:
+                if o in by_option and score > by_option[o]:
+                    by_option[o] = float(score)
         ranked = sorted(options, key=lambda o: -by_option[o])  # stable: ties keep the order
         return ranked[:k]
 
