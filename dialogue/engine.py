@@ -381,6 +381,8 @@ class Engine:
         """One option from a typed message: its own words, a parsed value, a phrase, a typo."""
         found = ctx.matcher().match(text, step.group, opts)
         if found.whole and found.ids:
+            if not found.exact:
+                self._understood(ctx, step, found.ids)
             self._pick(ctx, flow, step, found.ids[0])
             return
         if step.on_text and self._on_text(ctx, step, text, opts):
@@ -391,8 +393,10 @@ class Engine:
         if len(found.ids) == 1 and not (target and long):
             self._understood(ctx, step, found.ids)
             self._pick(ctx, flow, step, found.ids[0])
-        elif found.next and "next" in self._tail(step) and not found.ids:
+        elif found.next and not found.ids and "next" in self._tail(step):
             self.on_answer(ctx, Press("next"))
+        elif found.next and not found.ids and step.ask == INFO and len(opts) == 1:
+            self._pick(ctx, flow, step, opts[0])  # "ok" on a page whose one button goes on
         elif not (
             target
             and (long or not found.ids)
@@ -426,10 +430,10 @@ class Engine:
         m = ctx.matcher()
         found = m.match(text, step.group, opts, many=True)
         ids = list(found.ids)
-        if step.group == "emotion":
-            ids += [e for e in ctx.analyzer().emotions(text) if e in opts and e not in ids]
         unsure_only = found.unsure and set(ids) <= set(m.unsure_means.get(step.group, ()))
         finish = found.done or unsure_only
+        if step.group == "emotion" and not finish:  # the analyzer's emotion words too
+            ids += [e for e in ctx.analyzer().emotions(text) if e in opts and e not in ids]
         picked = self._picked(step, ctx)
         for choice in ids:
             if choice not in picked:

@@ -4,7 +4,7 @@ Pure and locale-driven: every word comes from content/<locale>/data/answers.yaml
 per button group, and the words that mean the same at every step) and the button labels.
 
 How a message is read, most certain first:
-- the whole message is an option's id, label or listed synonym ("sure" is said back, none else);
+- the whole message is an option's id, label or listed synonym (`exact`: its id or label);
 - a number on a scale ("6", "like a 6 i guess", "9/10", "six", "between 5 and 6");
 - phrases found anywhere in it ("my chest is tight and there's a lump in my throat"), the
   longest first, skipping a phrase just after a negation ("not really angry");
@@ -40,7 +40,8 @@ class Found:
     """What a message named: options in the order found, and the every-step words."""
 
     ids: tuple[str, ...] = ()
-    whole: bool = False  # the whole message was one option's own words: nothing to say back
+    whole: bool = False  # the whole message was one option's words (id, label or synonym)
+    exact: bool = False  # ... its id or label: nothing to say back
     done: bool = False  # "that's it", "nothing else"
     unsure: bool = False  # "i don't know", "not sure"
     next: bool = False  # "ok", "go on"
@@ -52,6 +53,7 @@ class _Group:
     phrases: dict[tuple[str, ...], list[str]] = field(default_factory=dict)  # words -> ids
     vocab: list[str] = field(default_factory=list)  # words long enough to correct typos to
     known: frozenset[str] = frozenset()
+    own: dict[str, set[tuple[str, ...]]] = field(default_factory=dict)  # id -> its id and label
     texts: list[str] = field(default_factory=list)  # the phrases as text, for `closest`
     owners: list[list[str]] = field(default_factory=list)  # the ids of each of `texts`
     longest: int = 1
@@ -97,18 +99,29 @@ class Matcher:
                     groups.setdefault(group, {}).setdefault(str(option), []).extend(
                         str(w) for w in words or ()
                     )
-        self.groups = {g: self._build(common, opts) for g, opts in groups.items()}
-        self.common = self._build(common, {})
+        own: dict[str, dict[str, str]] = {}
+        for key, label in labels.items():
+            group, _, option = key.partition(".")
+            own.setdefault(group, {})[option] = label
+        self.groups = {g: self._build(common, opts, own.get(g, {})) for g, opts in groups.items()}
+        self.common = self._build(common, {}, {})
 
     @staticmethod
-    def _build(common: dict[str, list[str]], options: dict[str, list[str]]) -> _Group:
+    def _build(
+        common: dict[str, list[str]], options: dict[str, list[str]], labels: dict[str, str]
+    ) -> _Group:
         g = _Group()
+        for option, label in labels.items():
+            g.own[option] = {tuple(_words(label)), tuple(_words(option.replace("_", " ")))}
         for source in (options, common):  # an option's own words come before every step's
             for option, phrases in source.items():
                 for p in phrases:
                     words = tuple(_words(str(p)))
-                    if words and option not in g.phrases.setdefault(words, []):
-                        g.phrases[words].append(option)
+                    ids = g.phrases.setdefault(words, []) if words else []
+                    if words and ids and option.startswith("__") and ids[-1].startswith("__"):
+                        ids[-1] = f"{ids[-1]} {option}"  # several every-step meanings at once
+                    elif words and option not in ids:
+                        ids.append(option)
         g.longest = max((len(w) for w in g.phrases), default=1)
         g.known = frozenset(w for ws in g.phrases for w in ws)
         g.texts = [" ".join(ws) for ws in g.phrases]
@@ -130,7 +143,9 @@ class Matcher:
             return Found()
         whole = _pick(g.phrases.get(tuple(words)), options)
         if whole is not None:
-            return self._found([(whole, len(words))], group, options, len(words), whole=True)
+            found = self._found([(whole, len(words))], group, options, len(words), whole=True)
+            exact = tuple(words) in g.own.get(whole, ())
+            return Found(found.ids, True, exact, found.done, found.unsure, found.next, 1.0)
         fixed = self._correct(words, g)
         hits = self._scan(fixed, g, options, many)
         if fixed != words and not any(h[0] in options for h in hits):
@@ -139,17 +154,17 @@ class Matcher:
 
     def _found(self, hits: list[tuple[str, int]], group: str, options: list[str], total: int,
                whole: bool = False) -> Found:  # fmt: skip
-        kinds = {h for h, _ in hits}
+        kinds = {k for h, _ in hits for k in h.split()}
         ids: list[str] = []
         unsure = UNSURE in kinds
         if unsure:
             mapped = next((o for o in self.unsure_means.get(group, []) if o in options), None)
-            hits = [(mapped, n) if h == UNSURE and mapped else (h, n) for h, n in hits]
+            hits = [(mapped, n) if mapped and UNSURE in h.split() else (h, n) for h, n in hits]
         for h, _ in hits:
             if h in options and h not in ids:
                 ids.append(h)
         covered = sum(n for h, n in hits if h in options) / total
-        return Found(tuple(ids), whole, DONE in kinds, unsure, NEXT in kinds, covered)
+        return Found(tuple(ids), whole, False, DONE in kinds, unsure, NEXT in kinds, covered)
 
     def _scan(
         self, words: list[str], g: _Group, options: list[str], many: bool
