@@ -149,12 +149,16 @@ def check_flows(loc: Locale) -> list[str]:
                 keys = []
             else:
                 keys = [step.key or f"{flow.name}.{step.name}"]
+            keys += [f"{k}_{aside}" for k in keys for aside in step.asides]
+            asides = loc.data.get("answers", {}).get("every_step", {}).get("asides", {})
+            problems.extend(f"{where}: no aside {a!r} in answers" for a in step.asides
+                            if a not in asides)  # fmt: skip
             problems.extend(f"{where}: no text {k!r}" for k in keys if k not in loc.templates)
             options = step.every_option if callable(step.options) else step.options
             if callable(step.options) and not options:
                 problems.append(f"{where}: callable options without every_option")
             labels = [f"{step.group}.{o}" for o in options]
-            labels += [f"ui.{x}" for x in (*step.extra, "next", "done", "skip")]
+            labels += [f"ui.{x}" for x in (*step.extra, "next", "done", "skip", "all")]
             problems.extend(f"{where}: no label {k!r}" for k in labels if k not in loc.labels)
     return problems
 

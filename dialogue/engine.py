@@ -19,12 +19,15 @@ from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
 from dialogue.flows.safety import CRISIS_COUNTRIES, first_step, safety_vars
 from dialogue.language import Analysis, Analyzer, normalize
 from dialogue.language.risk import Risk
+from dialogue.matching import Found, Matcher
 from dialogue.places import country_of, parse_zone
 from dialogue.progress import progress
 from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
 
 MAX_TEXT = 10_000  # longest message the coach takes in; longer ones get a kind note
+CLOSEST = 3  # options offered when a typed answer matches none
+COVERED = 0.5  # share of a long message an option's words must take to beat `text_to`
 
 
 class EngineError(RuntimeError):
@@ -87,6 +90,10 @@ class Ctx:
         """The language analyzer of the user's locale."""
         return self.engine.analyzer(self.session.locale)
 
+    def matcher(self) -> Matcher:
+        """The typed-answer reader of the user's locale."""
+        return self.engine.matcher(self.session.locale)
+
 
 class Engine:
     """The coach: shared flows and content, no I/O, no clock of its own."""
@@ -96,6 +103,7 @@ class Engine:
         self.flows: dict[str, Flow] = {f.name: f for f in FLOWS}
         self.default_country = default_country
         self._analyzers: dict[str, Analyzer] = {}
+        self._matchers: dict[str, Matcher] = {}
         self._building = threading.Lock()
 
     def analyzer(self, locale: str) -> Analyzer:
@@ -108,10 +116,21 @@ class Engine:
                 self._analyzers[loc.name] = found
         return found
 
+    def matcher(self, locale: str) -> Matcher:
+        """The typed-answer reader of a locale, built once."""
+        loc = self.content.locale(locale)
+        found = self._matchers.get(loc.name)
+        if found is None:
+            with self._building:
+                found = self._matchers.get(loc.name) or Matcher(loc.data, loc.labels)
+                self._matchers[loc.name] = found
+        return found
+
     def warm(self) -> None:
-        """Build every locale's analyzer now (a server does this before taking updates)."""
+        """Build every locale's analyzer and matcher now (before a server takes updates)."""
         for name in self.content.locales:
             self.analyzer(name)
+            self.matcher(name)
 
     def new_session(self, user_id: str, locale: str = "en", seed: int | None = None) -> Session:
         """A fresh session with a reproducible seed."""
@@ -295,7 +314,11 @@ class Engine:
         """Answer the current state's question with a press or a text."""
         flow, step = self.step(ctx.session.state)
         if isinstance(event, Text) and step.ask != TEXT:
-            event = self._tail_by_label(ctx, step, event)
+            self._typed(ctx, flow, step, event.text.strip())
+            return
+        if isinstance(event, Press) and event.button == ALL:
+            self.prompt(ctx)
+            return
         if isinstance(event, Press) and event.button in self._tail(step):
             if event.button in ("done", "next", "skip"):
                 self._done(ctx, step) if event.button == "done" else self.fire(ctx, event.button)
@@ -305,36 +328,190 @@ class Engine:
         if step.ask == TEXT:
             self._text_answer(ctx, step, event)
             return
-        choice = self._choice(ctx, step, event)
-        if choice is None and isinstance(event, Text) and step.on_text:
-            value = step.parse(event.text.strip(), ctx) if step.parse else event.text.strip()
-            if value is not None:
-                self.store(ctx, step.text_save, value)
-                self.fire(ctx, step.on_text)
-                return
+        choice = event.button if event.button in self.options(step, ctx) else None
         if choice is None:
-            if step.ask == MULTI and isinstance(event, Text) and self._multi_text(ctx, step, event):
-                return
-            ctx.say("common.nudge_buttons" if isinstance(event, Text) else "common.stale")
+            ctx.say("common.stale")
             self.prompt(ctx)
             return
         if step.ask == MULTI:
             self._toggle(ctx, step, choice)
-            self.prompt(ctx, edit=isinstance(event, Press))
+            self.prompt(ctx, edit=True)
             return
+        self._pick(ctx, flow, step, choice)
+
+    def _pick(self, ctx: Ctx, flow: Flow, step: Step, choice: str) -> None:
+        """Take one option of a choice or scale step and go on."""
         if step.save:
             self.store(ctx, step.save, step.convert(choice) if step.convert else choice)
         if not self.fire(ctx, choice if choice in flow.triggers(step.name) else "answer"):
             self.prompt(ctx)
 
-    def _tail_by_label(self, ctx: Ctx, step: Step, event: Text) -> Text | Press:
-        """A typed "Next" or "Done" works like the button."""
+    # -- typed answers at a step with buttons -------------------------------------------------
+
+    def _typed(self, ctx: Ctx, flow: Flow, step: Step, text: str) -> None:
+        """A typed message where buttons were offered: read it as the buttons (dialogue/matching).
+
+        What was understood is said back in one line, unless it was the button's own words;
+        when nothing fits, the closest options are offered with one kind sentence.
+        """
+        m = ctx.matcher()
+        tail = self._tail(step)
+        press = self._tail_word(ctx, tail, text)
+        if press:
+            self.on_answer(ctx, Press(press))
+            return
+        for aside in step.asides:  # an answer to something said beside the question
+            if m.aside(text, aside):
+                ctx.say(f"{self.key(flow, step, ctx)}_{aside}")
+                self.prompt(ctx)
+                return
+        opts = self.options(step, ctx)
+        if step.ask == MULTI:
+            self._typed_multi(ctx, step, text, opts)
+            return
+        value = m.scale(text, int(opts[0]), int(opts[-1])) if step.ask == SCALE else None
+        if value is not None:
+            if normalize(text).strip() != str(value):
+                self._understood(ctx, step, [str(value)])
+            self._pick(ctx, flow, step, str(value))
+            return
+        self._typed_choice(ctx, flow, step, text, opts)
+
+    def _typed_choice(self, ctx: Ctx, flow: Flow, step: Step, text: str, opts: list[str]) -> None:
+        """One option from a typed message: its own words, a parsed value, a phrase, a typo."""
+        found = ctx.matcher().match(text, step.group, opts)
+        if found.whole and found.ids:
+            if not found.exact:
+                self._understood(ctx, step, found.ids)
+            self._pick(ctx, flow, step, found.ids[0])
+            return
+        if step.on_text and self._on_text(ctx, step, text, opts):
+            return
+        target = step.text_to(ctx) if callable(step.text_to) else step.text_to
+        words = len(text.split())
+        long = words >= step.text_words > 1 and found.covered < COVERED
+        if len(found.ids) == 1 and not (target and long):
+            self._understood(ctx, step, found.ids)
+            self._pick(ctx, flow, step, found.ids[0])
+        elif found.next and not found.ids and "next" in self._tail(step):
+            self.on_answer(ctx, Press("next"))
+        elif found.next and not found.ids and step.ask == INFO and len(opts) == 1:
+            self._pick(ctx, flow, step, opts[0])  # "ok" on a page whose one button goes on
+        elif not (
+            target
+            and (long or not found.ids)
+            and words >= step.text_words
+            and self._take_text(ctx, target, text)
+        ):
+            self._offer(ctx, step, text, opts, found)
+
+    def _tail_word(self, ctx: Ctx, tail: tuple[str, ...], text: str) -> str | None:
+        """A typed "Next", "Done" or "Skip": the button's label or id, as a whole message."""
         labels = self.content.locale(ctx.session.locale).labels
-        wanted = normalize(event.text).strip()
-        for b in self._tail(step):
+        wanted = normalize(text).strip()
+        for b in tail:
             if wanted in (b, normalize(labels.get(f"ui.{b}", "")).strip()):
-                return Press(b)
-        return event
+                return b
+        return None
+
+    def _on_text(self, ctx: Ctx, step: Step, text: str, opts: list[str]) -> bool:
+        """A step that also takes typed text (a place, an age): parse it, keep it, go on."""
+        value = step.parse(text, ctx) if step.parse else text
+        if value is None:
+            return False
+        self.store(ctx, step.text_save, value)
+        if isinstance(value, str) and value in opts:
+            self._understood(ctx, step, [value])
+        self.fire(ctx, step.on_text)
+        return True
+
+    def _typed_multi(self, ctx: Ctx, step: Step, text: str, opts: list[str]) -> None:
+        """Tick every option the message names; "that's it" finishes, "not sure" too."""
+        m = ctx.matcher()
+        found = m.match(text, step.group, opts, many=True)
+        ids = list(found.ids)
+        unsure_only = found.unsure and set(ids) <= set(m.unsure_means.get(step.group, ()))
+        finish = found.done or unsure_only
+        if step.group == "emotion" and not finish:  # the analyzer's emotion words too
+            ids += [e for e in ctx.analyzer().emotions(text) if e in opts and e not in ids]
+        picked = self._picked(step, ctx)
+        for choice in ids:
+            if choice not in picked:
+                self._toggle(ctx, step, choice)
+        if finish:
+            self._understood(ctx, step, ids)
+            self._done(ctx, step)
+        elif ids:
+            ctx.say("common.ticked", chosen=self._labels(ctx, step, ids))
+            self.prompt(ctx)
+        else:
+            self._offer(ctx, step, text, opts, found)
+
+    def _understood(self, ctx: Ctx, step: Step, ids: list[str] | tuple[str, ...]) -> None:
+        """Say back, in one line, the options a typed message was taken as.
+
+        Not in the safety flow: there the help comes first and its texts say what they do.
+        """
+        if ctx.session.flow == "safety":
+            return
+        if step.ask == SCALE and ids:
+            ctx.say("common.understood_scale", intensity=int(ids[0]))
+        elif ids:
+            ctx.say("common.understood", chosen=self._labels(ctx, step, ids))
+
+    def _labels(self, ctx: Ctx, step: Step, ids: list[str] | tuple[str, ...]) -> list[str]:
+        loc = self.content.locale(ctx.session.locale)
+        return [loc.label(f"{step.group}.{i}") for i in ids]
+
+    def _offer(self, ctx: Ctx, step: Step, text: str, opts: list[str], found: Found) -> None:
+        """Nothing fitted (or several did): one kind sentence and the closest options."""
+        if step.ask == SCALE:
+            self.prompt(ctx)
+            ctx.replies[-1] = _rekeyed(ctx.replies[-1], "common.closest_scale")
+            return
+        if len(found.ids) > 1:
+            near = list(found.ids[:CLOSEST])
+        elif len(opts) <= CLOSEST + 1:
+            near = opts  # few enough to show them all, as the question laid them out
+        else:
+            near = ctx.matcher().closest(text, step.group, opts, CLOSEST)
+        picked = set(self._picked(step, ctx)) if step.ask == MULTI else set()
+        laid = rows([Button(o, f"{step.group}.{o}", o in picked) for o in near], 1)
+        tail = [Button(x, f"ui.{x}") for x in self._tail(step)]
+        if len(opts) > len(near):
+            tail.append(Button(ALL, f"ui.{ALL}"))
+        if tail:
+            laid = (*laid, tuple(tail))
+        ctx.say("common.closest" if near else "common.closest_next", laid)
+
+    def _take_text(self, ctx: Ctx, target: str, text: str) -> bool:
+        """Take a typed line as the answer of a text step ("write my own", the menu's story)."""
+        _, to = self.step(target)
+        if to.parse and to.parse(text, ctx) is None:
+            return False
+        s = ctx.session
+        if target.partition(".")[0] != s.flow:
+            s.history.clear()
+            s.draft = {}
+            ctx.say("common.heard")
+        else:
+            self._store_way_to(ctx, target.partition(".")[2])
+            s.history = [*s.history, ctx.state][-HISTORY_KEPT:]
+        s.state = target
+        ctx.state = target.partition(".")[2]
+        self._text_answer(ctx, to, Text(text))
+        return True
+
+    def _store_way_to(self, ctx: Ctx, dest: str) -> None:
+        """Keep the option that leads to `dest` ("own" for a typed line), as a press would."""
+        flow, here = self.step(ctx.session.state)
+        if not here.save:
+            return
+        for o in self.options(here, ctx):
+            event = flow.machine.events.get(o)
+            if event and any(t.dest == dest for t in event.transitions.get(here.name, [])):
+                self.store(ctx, here.save, here.convert(o) if here.convert else o)
+                return
 
     def _text_answer(self, ctx: Ctx, step: Step, event: Text | Press) -> None:
         if isinstance(event, Press):
@@ -358,38 +535,6 @@ class Engine:
         if step.save:
             self.store(ctx, step.save, value)
         self.fire(ctx, "answer")
-
-    def _choice(self, ctx: Ctx, step: Step, event: Text | Press) -> str | None:
-        opts = self.options(step, ctx)
-        if isinstance(event, Press):
-            return event.button if event.button in opts else None
-        wanted = normalize(event.text).strip()
-        if step.ask == SCALE and wanted.isdigit():
-            return wanted if wanted in opts else None
-        loc = self.content.locale(ctx.session.locale)
-        for o in opts:
-            if wanted in (o.lower(), normalize(loc.labels.get(f"{step.group}.{o}", "")).strip()):
-                return o
-        synonyms = loc.data.get("answers", {}).get(step.group, {})
-        for o in opts:
-            for word in synonyms.get(o, ()):
-                w = normalize(str(word)).strip()
-                if wanted == w or wanted.startswith(w + " "):
-                    return o
-        return None
-
-    def _multi_text(self, ctx: Ctx, step: Step, event: Text) -> bool:
-        """In a multi-select, tick the options the user named in their own words."""
-        found = ctx.analyzer().emotions(event.text) if step.group == "emotion" else ()
-        opts = self.options(step, ctx)
-        new = [e for e in found if e in opts and e not in self._picked(step, ctx)]
-        if not new:
-            return False
-        for e in new:
-            self._toggle(ctx, step, e)
-        ctx.say("common.ticked", emotions=new)
-        self.prompt(ctx)
-        return True
 
     def _toggle(self, ctx: Ctx, step: Step, choice: str) -> None:
         key = step.save.partition(".")[2]
@@ -511,11 +656,11 @@ class Engine:
         ctx.safety = kind
 
     def takes_text(self, state: str) -> bool:
-        """A state whose question a typed message answers (a text step, or one with on_text)."""
+        """A state whose question a typed story answers (a text step, on_text or text_to)."""
         if state.startswith("start."):
             return False
         _, step = self.step(state)
-        return step.ask == TEXT or bool(step.on_text)
+        return step.ask == TEXT or bool(step.on_text or step.text_to)
 
     def country(self, s: Session) -> str:
         """The country whose crisis lines to give; INTL when it is not known."""
@@ -550,6 +695,13 @@ def _lines_code(code: str) -> str:
 
 def _as_edit(reply: Reply) -> Reply:
     return Reply(reply.key, reply.vars, reply.buttons, reply.variant, True, reply.token)
+
+
+def _rekeyed(reply: Reply, key: str) -> Reply:
+    return Reply(key, reply.vars, reply.buttons, reply.variant, reply.edit, reply.token)
+
+
+ALL = "all"  # the button that shows every option again after the closest few
 
 
 COMMAND_STATES = {

@@ -9,6 +9,9 @@ from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 _TIME = re.compile(r"^\s*(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|a\.m\.|pm|p\.m\.|h)?\s*$", re.I)
+_TIME_IN = re.compile(r"(?<!\w)\d{1,2}(?:\s*[:.h]\s*\d{2})?\s*(?:am|a\.m\.|pm|p\.m\.)?(?!\w)", re.I)
+_SPLIT = re.compile(r"[\s,;!?()]+")
+FIND_WORDS = 12  # a place or time is looked for in a message's first words
 _OFFSET = re.compile(r"^\s*(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.I)
 
 
@@ -26,6 +29,36 @@ def parse_time(text: str) -> str | None:
     if hour > 23 or minute > 59:
         return None
     return f"{hour:02d}:{minute:02d}"
+
+
+def find_time(text: str) -> str | None:
+    """A clock time anywhere in a message: "at 7pm", "around 21:30 please"."""
+    whole = parse_time(text)
+    if whole:
+        return whole
+    for m in _TIME_IN.finditer(text):
+        found = parse_time(m.group(0))
+        if found:
+            return found
+    return None
+
+
+def find_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) -> str | None:
+    """A zone from a message that names a place or the time there: "I'm in New York",
+    "it's 11pm in Manchester", "Dublin, I think". A place beats a time; longer names first."""
+    whole = parse_zone(text, now, aliases)
+    if whole:
+        return whole
+    words = [w for w in _SPLIT.split(text.strip().rstrip(".")) if w][:FIND_WORDS]
+    for n in range(min(len(words), 4), 0, -1):
+        for i in range(len(words) - n + 1):
+            key = " ".join(words[i : i + n])
+            if parse_time(key) is None:
+                found = parse_zone(key, now, aliases)
+                if found:
+                    return found
+    local = find_time(text)
+    return parse_zone(local, now) if local else None
 
 
 @cache

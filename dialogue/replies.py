@@ -40,6 +40,8 @@ VARS: dict[str, Var] = {
     "feeling": Var("enum", group="emotion", optional=True),
     "family": Var("enum", values=("core", "inhibitory", "defense")),
     "emotions": Var("list", 16, group="emotion"),
+    # Labels of the options a typed answer was taken as (content's words, never the user's).
+    "chosen": Var("list", 13, values=("W" * 32,) * 13),
     "cues": Var("list", 14, group="cue", optional=True),
     "intensity": Var("int", 10),
     "count": Var("int", 999),

@@ -38,6 +38,11 @@ class Step:
     extra: tuple[str, ...] = ()  # more buttons (label group "ui") under the options
     on_text: str = ""  # a choice step that also takes typed text: the trigger it then fires
     text_save: str = ""  # where that parsed text is kept
+    # A choice step whose unmatched typed line answers a text step instead ("Write my own",
+    # a story typed at the menu): "<flow>.<state>", or a callable giving it ("" for none).
+    text_to: str | Callable[[Ctx], str] = ""
+    text_words: int = 1  # the fewest words such a line has
+    asides: tuple[str, ...] = ()  # answers.yaml asides heard here, said back as "<key>_<aside>"
     keys: tuple[str, ...] = ()  # every key a callable `key` can give (for the content check)
     every_option: tuple[str, ...] = ()  # every id callable `options` can give (content check)
 

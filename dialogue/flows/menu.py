@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from dialogue.flows.base import CHOICE, GOTO, INFO, Flow, Step
 from dialogue.replies import Effect
 
+STORY_WORDS = 4  # a message this long at the menu that names no option starts a conflict
+
 if TYPE_CHECKING:
     from dialogue.engine import Ctx
 
@@ -17,6 +19,11 @@ def _held(ctx: Ctx) -> bool:
 
 def _onboarded(ctx: Ctx) -> bool:
     return ctx.session.profile.onboarded
+
+
+def _story_to(ctx: Ctx) -> str:
+    """Where a story typed at the menu goes: the conflict flow's first question."""
+    return "conflict.what_happened" if _onboarded(ctx) and not _held(ctx) else ""
 
 
 def _new_conflict(ctx: Ctx) -> None:
@@ -46,7 +53,7 @@ def _unhold(event: Any) -> None:
 
 STEPS = [
     Step("home", CHOICE, ("new", "space", "plans", "setup", "privacy", "help"), group="menu",
-         columns=2),
+         columns=2, text_to=_story_to, text_words=STORY_WORDS),
     Step("to_new", GOTO, goto=lambda c: "menu.held" if _held(c) else (
         "conflict.what_happened" if _onboarded(c) else "onboarding.relationship"),
          enter=_new_conflict),

@@ -5,18 +5,27 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dialogue.flows.base import CHOICE, GOTO, INFO, TEXT, Flow, Step
-from dialogue.places import local_clock, parse_time, parse_zone
+from dialogue.places import find_time, find_zone, local_clock
 
 if TYPE_CHECKING:
     from dialogue.engine import Ctx
 
 TIMES = {"t0800": "08:00", "t1230": "12:30", "t2000": "20:00", "t2130": "21:30"}
 NAME_MAX = 40
+AGE_BANDS = ((1, "baby"), (4, "toddler"), (13, "child"))  # under this many years; older: teen
 
 
 def _zone(text: str, ctx: Ctx) -> str | None:
     aliases = ctx.engine.content.locale(ctx.session.locale).data.get("places", {})
-    return parse_zone(text, ctx.now, aliases)
+    return find_zone(text, ctx.now, aliases)
+
+
+def _age_band(text: str, ctx: Ctx) -> str | None:
+    """An age band from a typed age: "4", "she's 4", "18 months" (button numbers don't count)."""
+    years = ctx.matcher().age_years(text)
+    if years is None:
+        return None
+    return next((band for below, band in AGE_BANDS if years < below), "teen")
 
 
 def _zone_vars(ctx: Ctx) -> dict[str, Any]:
@@ -37,13 +46,14 @@ STEPS = [
     Step("relationship", CHOICE, ("child", "partner", "other"), group="relationship",
          save="profile.relationship", columns=1),
     Step("age", CHOICE, ("baby", "toddler", "child", "teen"), group="age",
-         save="profile.age_band", columns=2),
+         save="profile.age_band", columns=2, on_text="answer", parse=_age_band,
+         text_save="profile.age_band"),
     Step("name", TEXT, skip=True, save="profile.name", max_len=NAME_MAX),
     Step("reflections", CHOICE, ("yes", "no"), group="yesno", save="profile.reflections",
          convert=lambda c: c == "yes"),
     Step("time", CHOICE, (*TIMES, "own"), group="time", save="profile.reflect_time",
-         convert=lambda c: TIMES.get(c, "")),
-    Step("time_own", TEXT, save="profile.reflect_time", parse=lambda t, _: parse_time(t)),
+         convert=lambda c: TIMES.get(c, ""), text_to="onboarding.time_own"),
+    Step("time_own", TEXT, save="profile.reflect_time", parse=lambda t, _: find_time(t)),
     Step("tz", TEXT, save="profile.tz", parse=_zone, vars=_time_vars),
     Step("tz_confirm", CHOICE, ("yes", "no"), group="confirm", vars=_zone_vars,
          on_text="retype", parse=_zone, text_save="profile.tz"),

@@ -132,7 +132,7 @@ def test_interactive_chat_to_a_plan_card_then_back_again(tmp_path: Path) -> None
                       "next\nnext\n3\nNo\n1\nDone\n2\n4\n")  # fmt: skip
     assert "Here's where we were" in second
     assert "And what did you do?" in second
-    assert "I heard hurt, sadness in that" in second
+    assert "I heard “Hurt”, “Sadness” in that" in second
     assert "Your repair plan with Robin" in second
     assert "Tomorrow" in second
     third = chat(db, "/plans\n")

@@ -50,6 +50,9 @@ def check_step(n: int, step: dict[str, Any], turn: Turn, content: Content) -> No
     if "session" in step:
         for field, value in step["session"].items():
             assert getattr(turn.session, field) == value, where
+    if "draft" in step:  # only the draft keys named
+        for key, value in step["draft"].items():
+            assert turn.session.draft.get(key) == value, where
     if "plan" in step:
         for field, value in step["plan"].items():
             assert turn.session.plans[-1][field] == value, where

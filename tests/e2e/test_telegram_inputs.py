@@ -36,8 +36,9 @@ def test_non_text_edits_groups_and_long_text(fake: FakeTelegram, tmp_path: Path)
             out = await chat.settle(before)
             assert "edited" in out[0].text
             long = "I was tired. " * 300  # 3,900 characters
-            out = await chat.say(long)
-            assert "Would you like one short reflection" in out[-1].text
+            out = await chat.say(long)  # no answer to the yes/no: the choices again, kindly
+            assert [label for label, _ in out[-1].buttons()] == ["Yes, please", "Not now"]
+            assert "/help" not in out[-1].text
             for _ in range(3):
                 fake.group_text(-100777, chat.id, "hello coach")
             await fake.until(lambda: len(fake.to(-100777)) == 1)

@@ -35,7 +35,10 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
             await chat.say("We argued about the bills. I said 'you never plan ahead' and left.")
             await chat.say("Robin said: you never plan. I said: forget it, and left the room.")
             await chat.say("Robin went quiet")
-            await chat.say("I raised my voice at Robin and walked out")
+            # Typed at the body step (no camera question came): the closest choices, then all.
+            out = await chat.say("I raised my voice at Robin and walked out")
+            assert "/help" not in out[-1].text
+            await chat.tap("Show all the choices")
             await chat.tap("Tight chest", expect_messages=False)
             assert chat.keyboard().buttons()[0][0] == "✓ Tight chest"  # ticked in place
             await chat.tap("Done")
