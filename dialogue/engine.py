@@ -153,7 +153,7 @@ class Engine:
 
         `data` is what `wants` asked for, read from storage by the caller.
         """
-        if isinstance(event, Press) and event.token is not None and event.token != session.token:
+        if isinstance(event, Press) and event.token is not None and not session.shows(event.token):
             ctx = Ctx(self, session, now)
             ctx.say("common.stale")
             return Turn(session, ctx.replies, [], stale=True)
@@ -201,6 +201,8 @@ class Engine:
         return ctx.replies
 
     def _turn(self, ctx: Ctx) -> Turn:
+        if any(not r.edit for r in ctx.replies):  # a new message: older keyboards are old
+            ctx.session.keyboard_at = ctx.session.turn
         a = ctx.analysis
         return Turn(
             ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety, risk=ctx.risk

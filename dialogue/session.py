@@ -46,6 +46,7 @@ class Session:
     schema: int = SCHEMA_VERSION
     seed: int = 0
     turn: int = 0
+    keyboard_at: int = 0  # the turn that sent the keyboard on screen (ticks edit it in place)
     profile: Profile = field(default_factory=Profile)
     draft: dict[str, Any] = field(default_factory=dict)  # answers of the flow under way
     history: list[str] = field(default_factory=list)  # states of this flow, for /back
@@ -73,6 +74,18 @@ class Session:
             digits = "0123456789abcdefghijklmnopqrstuvwxyz"[r] + digits
             if n == 0:
                 return digits
+
+    def shows(self, token: str) -> bool:
+        """Whether a press's token is of the keyboard on screen: the current one, or an earlier
+        state of it that a tick since edited in place (a quick second tap arrives before the
+        edit does)."""
+        if token == self.token:
+            return True
+        try:
+            n = int(token, 36)
+        except ValueError:
+            return False
+        return self.keyboard_at <= n <= self.turn
 
     def copy(self) -> Session:
         """A copy safe to change: turns replace draft values, never mutate them in place."""

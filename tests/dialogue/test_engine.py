@@ -195,3 +195,20 @@ def test_import_dialogue_loads_no_io_modules() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_quick_taps_on_a_multi_select_all_count(engine: Engine, now: datetime) -> None:
+    """Ticks edit the keyboard in place: a second tap that arrives before the edit (its token
+    still the keyboard's first) counts too; a keyboard sent before it is still old."""
+    s = Session("m", seed=1)
+    s.profile.onboarded, s.profile.relationship = True, "partner"
+    s.state, s.draft = "conflict.my_part", {"what_happened": "we argued"}
+    before = s.token
+    s = engine.handle(s, Text("I raised my voice"), now).session
+    assert s.state == "conflict.body"
+    shown = s.token  # the body keyboard as first sent
+    s = engine.handle(s, Press("chest", shown), now).session
+    turn = engine.handle(s, Press("jaw", shown), now)  # tapped before the tick arrived
+    assert not turn.stale
+    assert set(turn.session.draft["body"]) == {"chest", "jaw"}
+    assert engine.handle(turn.session, Press("heart", before), now).stale
