@@ -73,8 +73,12 @@ UNSURE = [
     "I don't know if I can keep going like this",
     "my partner is going to kill me",
     "i feel like ending it",
+    "my chest is tight and my left arm is numb",  # a tight chest with a heart attack's sign
 ]
 QUIET = [
+    # how strong feelings are felt in the body, as the body step asks
+    "my chest is tight and there's a lump in my throat",
+    "my chest is tight and heavy",
     "this is killing me",
     "I could kill for a coffee",
     "my feet are killing me",
