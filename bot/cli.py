@@ -73,14 +73,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     try:
         store.check_key()
         store.claim_runner()
-    except KeyRefused as err:
+    except StorageError as err:  # one line and exit code 2, from main()
         store.close()
-        print(f"REPAIR_COACH_ENCRYPTION_KEY: {err}", file=sys.stderr)
-        return 2
-    except StorageError as err:
-        store.close()
-        print(f"repair-coach run: {err}", file=sys.stderr)
-        return 2
+        if isinstance(err, KeyRefused):
+            raise Misconfigured(f"REPAIR_COACH_ENCRYPTION_KEY: {err}") from err
+        raise
     if not store.sealer.active:
         logging.getLogger("repair-coach").warning(
             "REPAIR_COACH_ENCRYPTION_KEY is not set: what users write is stored unencrypted"

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from dialogue.content import Content
+from dialogue.content import Content, Locale
 from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
@@ -25,6 +26,7 @@ from dialogue.progress import progress
 from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
 
+T = TypeVar("T")
 MAX_TEXT = 10_000  # longest message the coach takes in; longer ones get a kind note
 CLOSEST = 3  # options offered when a typed answer matches none
 COVERED = 0.5  # share of a long message an option's words must take to beat `text_to`
@@ -107,23 +109,22 @@ class Engine:
         self._building = threading.Lock()
 
     def analyzer(self, locale: str) -> Analyzer:
-        """The analyzer of a locale, built once (turns may run in several threads)."""
-        loc = self.content.locale(locale)
-        found = self._analyzers.get(loc.name)
-        if found is None:
-            with self._building:
-                found = self._analyzers.get(loc.name) or Analyzer(loc.data)
-                self._analyzers[loc.name] = found
-        return found
+        """The analyzer of a locale, built once."""
+        return self._once(self._analyzers, locale, lambda loc: Analyzer(loc.data))
 
     def matcher(self, locale: str) -> Matcher:
         """The typed-answer reader of a locale, built once."""
+        return self._once(self._matchers, locale, lambda loc: Matcher(loc.data, loc.labels))
+
+    def _once(self, built: dict[str, T], locale: str, build: Callable[[Locale], T]) -> T:
+        """A locale's part from `built`, built under a lock the first time (turns may run in
+        several threads at once)."""
         loc = self.content.locale(locale)
-        found = self._matchers.get(loc.name)
+        found = built.get(loc.name)
         if found is None:
             with self._building:
-                found = self._matchers.get(loc.name) or Matcher(loc.data, loc.labels)
-                self._matchers[loc.name] = found
+                found = built.get(loc.name) or build(loc)
+                built[loc.name] = found
         return found
 
     def warm(self) -> None:

@@ -174,10 +174,9 @@ class SQLStore(ABC):
             session, version = self._load(run, user_id)
             turn = step(session)
             if not turn.stale:
-                self._write(run, user_id, turn, version, now)
-                erased = any(e.kind == "erase_all" for e in turn.effects)
-                if outbox is not None and update_id is not None and not erased:
-                    stamp, sealer = now.isoformat(), self._user(run, user_id)
+                sealer = self._write(run, user_id, turn, version, now)
+                if outbox is not None and update_id is not None and sealer is not None:
+                    stamp = now.isoformat()
                     for seq, message in enumerate(outbox(turn)):
                         row = (user_id, update_id, seq, stamp, 0, _seal(sealer, message))
                         run("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", row)
@@ -188,11 +187,14 @@ class SQLStore(ABC):
     def scrub(self) -> None:  # noqa: B027 - optional: PostgreSQL needs nothing
         """Make deleted or rewritten data unrecoverable from the files (SQLite: the WAL)."""
 
-    def _write(self, run: Run, user_id: str, turn: Turn, version: int, now: datetime) -> None:
+    def _write(
+        self, run: Run, user_id: str, turn: Turn, version: int, now: datetime
+    ) -> UserSealer | None:
+        """Store the turn's session and effects; return the user's sealer (None: erased)."""
         stamp = now.isoformat()
         if any(e.kind == "erase_all" for e in turn.effects):
             run("DELETE FROM users WHERE user_id = ?", (user_id,))
-            return  # nothing of the user is written again: the next turn starts afresh
+            return None  # nothing of the user is written again: the next turn starts afresh
         run(  # a user who writes again is reachable again
             "INSERT INTO users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id)"
             " DO UPDATE SET active = 1 WHERE users.active = 0",
@@ -215,6 +217,7 @@ class SQLStore(ABC):
             raise ConflictError("the session was changed by another writer")
         for effect in turn.effects:
             self._effect(run, user_id, effect, sealer)
+        return sealer
 
     def _effect(self, run: Run, user_id: str, effect: Effect, sealer: UserSealer) -> None:
         data: dict[str, Any] = effect.data

@@ -67,10 +67,8 @@ class Sealer:
             return stored
         if self._fernet is None:
             raise SealError("stored data is encrypted and no key is configured")
-        try:
-            return self._fernet.decrypt(stored[len(PREFIX) :].encode()).decode()
-        except InvalidToken as err:
-            raise SealError("none of the configured keys opens stored data") from err
+        return _decrypt(self._fernet, stored[len(PREFIX) :],
+                        "none of the configured keys opens stored data")  # fmt: skip
 
     def reseal(self, stored: str) -> str:
         """The same value sealed with the newest key (a user's own key is left as it is: the
@@ -99,10 +97,16 @@ class UserSealer:
             return self.sealer.open(stored)
         if self.fernet is None:
             raise SealError("the user's key is gone")
-        try:
-            return self.fernet.decrypt(stored[len(USER_PREFIX) :].encode()).decode()
-        except InvalidToken as err:
-            raise SealError("the user's key does not open this value") from err
+        return _decrypt(self.fernet, stored[len(USER_PREFIX) :],
+                        "the user's key does not open this value")  # fmt: skip
+
+
+def _decrypt(fernet: Fernet | MultiFernet, token: str, refused: str) -> str:
+    """Open a Fernet token, or raise SealError saying `refused`."""
+    try:
+        return fernet.decrypt(token.encode()).decode()
+    except InvalidToken as err:
+        raise SealError(refused) from err
 
 
 def new_key() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -26,7 +27,8 @@ from bot.storage.crypto import Sealer
 log = logging.getLogger(__name__)
 CONNECT_TIMEOUT = 5  # seconds to open a connection
 CHECK_AFTER = 5.0  # seconds of rest after which a pooled connection is checked before use
-_USED: dict[int, float] = {}  # connection id -> when it was last handed out
+# pooled connection -> when it was last handed out (forgotten with the connection)
+_USED: weakref.WeakKeyDictionary[psycopg.Connection[Any], float] = weakref.WeakKeyDictionary()
 POOL_TIMEOUT = 10.0  # seconds to wait for a free or new connection
 SESSION = (  # per connection: never wait forever on a lock or a statement
     "SET lock_timeout = '10s'",
@@ -39,7 +41,8 @@ SESSION = (  # per connection: never wait forever on a lock or a statement
 )
 KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
              "keepalives_count": 2}  # fmt: skip
-CHAT_KEY = "hashtextextended(current_schema() || ':' || ?::text, 0)"  # one key per schema+chat
+CHAT_KEY = "hashtextextended(current_schema() || ':' || %s::text, 0)"  # one per schema+chat
+HOLD, RELEASE = f"SELECT pg_try_advisory_lock({CHAT_KEY})", f"SELECT pg_advisory_unlock({CHAT_KEY})"
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -51,9 +54,9 @@ def _check_if_idle(conn: psycopg.Connection[Any]) -> None:
     """Check a pooled connection before use if it has rested a while (a round trip each time
     cost a third of a busy worker's latency; a connection used a moment ago is alive, and one
     that is not fails its transaction, which is tried again)."""
-    if time.monotonic() - _USED.get(id(conn), 0.0) > CHECK_AFTER:
+    if time.monotonic() - _USED.get(conn, 0.0) > CHECK_AFTER:
         ConnectionPool.check_connection(conn)
-    _USED[id(conn)] = time.monotonic()
+    _USED[conn] = time.monotonic()
 
 
 class PostgresStore(SQLStore):
@@ -137,13 +140,12 @@ class PostgresStore(SQLStore):
 
         A holder connection found broken is replaced once (it held nothing any more).
         """
-        lock = f"SELECT pg_try_advisory_lock({CHAT_KEY.replace('?', '%s')})"
         with self._holds_lock:
             if chat_id in self._holds:
                 return False
             for attempt in (1, 2):
                 try:
-                    got = self._holding().execute(lock, (chat_id,)).fetchone()
+                    got = self._holding().execute(HOLD, (chat_id,)).fetchone()
                     break
                 except psycopg.Error as err:
                     self._drop_holder()
@@ -161,9 +163,7 @@ class PostgresStore(SQLStore):
                 return
             self._holds.discard(chat_id)
             try:
-                self._holding().execute(
-                    f"SELECT pg_advisory_unlock({CHAT_KEY.replace('?', '%s')})", (chat_id,)
-                )
+                self._holding().execute(RELEASE, (chat_id,))
             except psycopg.Error:
                 self._drop_holder()
 
