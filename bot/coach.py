@@ -67,16 +67,45 @@ class Coach:
             data = self.store.fetch(user_id, query) if query else None
             return self.engine.handle(session, event, now, data)
 
+        try:
+            keep = self._messages(rendered) if outbox else None
+            turn = self.store.transact(user_id, step, now, update_id, keep)
+        except AlreadyApplied:
+            return None
+        return self._applied(turn, rendered)
+
+    def remind(
+        self, *, now: datetime | None = None, outbox: bool = False, limit: int = 20,
+        user_id: str | None = None,
+    ) -> list[tuple[str, str, Applied]]:  # fmt: skip
+        """Fire up to `limit` reminders due now, durably (store.fire_due): per reminder, its
+        user, kind and what it said (often nothing: a reminder can move on in silence)."""
+        now = now or self.clock()
+        said: dict[int, list[Rendered]] = {}  # each turn's replies, rendered once
+
+        def tick(session: Session, kind: str, ref: str, first_due: datetime) -> Turn:
+            return self.engine.tick(session, kind, ref, first_due, now)
+
+        def keep(turn: Turn) -> list[dict[str, object]]:
+            return self._messages(said.setdefault(id(turn), []))(turn)
+
+        fired = self.store.fire_due(
+            now, tick, limit=limit, user_id=user_id, outbox=keep if outbox else None
+        )
+        return [(user, kind, self._applied(turn, said.get(id(turn), [])))
+                for user, kind, turn in fired]  # fmt: skip
+
+    def _messages(self, rendered: list[Rendered]) -> Callable[[Turn], list[dict[str, object]]]:
+        """What goes into the outbox for a turn: its replies rendered once, kept in `rendered`."""
+
         def messages(turn: Turn) -> list[dict[str, object]]:
             rendered.extend(self.render(turn.replies, turn.session.locale))
             return [{"html": r.html, "buttons": r.buttons, "token": r.token}
                     for r in rendered if not r.edit]  # fmt: skip
 
-        try:
-            keep = messages if outbox else None
-            turn = self.store.transact(user_id, step, now, update_id, keep)
-        except AlreadyApplied:
-            return None
+        return messages
+
+    def _applied(self, turn: Turn, rendered: list[Rendered]) -> Applied:
         queued = bool(rendered)
         if not queued:  # no outbox, or a turn that stores none (stale press, erasure)
             rendered = self.render(turn.replies, turn.session.locale)

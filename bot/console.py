@@ -71,6 +71,18 @@ class Console:
             self._remember(rendered)
         return turn, rendered
 
+    def tick(self, now: datetime | None = None) -> list[tuple[str, Turn, list[Rendered]]]:
+        """Whatever came due for this user by `now` (reminders), said in order."""
+        now = now or self.clock()
+        out = []
+        while fired := self.coach.remind(now=now, user_id=self.user_id):
+            for _, kind, applied in fired:
+                if applied.rendered:
+                    self.locale = applied.turn.session.locale
+                    self._remember(applied.rendered)
+                    out.append((kind, applied.turn, list(applied.rendered)))
+        return out
+
     def export(self, now: datetime | None = None) -> Path:
         """Write everything stored about the user to a JSON file; return its path."""
         doc = self.store.export(self.user_id, now or self.clock())
@@ -138,7 +150,12 @@ def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.std
     width = min(shutil.get_terminal_size((88, 24)).columns - 2, 88)
     out.write(wrap(console.say("hello"), width) + "\n\n")
     session, _ = console.store.load(console.user_id)
-    if session and session.state != "start.new":
+    came = console.tick() if session else []
+    if came:  # what came due while the chat was closed: a reflection, a follow-up
+        out.write(console.say("while_away") + "\n\n")
+        for _, _, rendered in came:
+            show(rendered, out, width)
+    elif session and session.state != "start.new":
         out.write(console.say("resumed") + "\n\n")
         show(console.render(console.coach.current(session, console.clock())), out, width)
     else:
@@ -175,9 +192,24 @@ def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _event_of(console: Console, msg: Any) -> Event:
+def _ticked(console: Console, now: datetime | None) -> dict[str, Any]:
+    """A tick's answer: every reminder's replies in one list, the state after them."""
+    came = console.tick(now)
+    if not came:
+        session, _ = console.store.load(console.user_id)
+        return {"replies": [], "state": session.state if session else "start.new",
+                "safety": None, "risk": None, "cues": [], "due": []}  # fmt: skip
+    merged = _as_json(came[-1][1], [r for _, _, rendered in came for r in rendered])
+    merged["due"] = [kind for kind, _, _ in came]
+    return merged
+
+
+def _event_of(console: Console, msg: Any) -> Event | None:
+    """The event a line stands for (None: a tick, whatever is due)."""
     if not isinstance(msg, dict):
         raise ValueError("each line must be a JSON object")
+    if msg.get("tick") is True:
+        return None
     if isinstance(msg.get("text"), str):
         return parse_text(msg["text"])
     if isinstance(msg.get("press"), str):
@@ -187,7 +219,7 @@ def _event_of(console: Console, msg: Any) -> Event:
         raise ValueError(f"no button {msg['press']!r} in the last replies")
     if isinstance(msg.get("unsupported"), str):
         return Unsupported(msg["unsupported"])
-    raise ValueError('a line needs "text" or "press"')
+    raise ValueError('a line needs "text", "press" or "tick"')
 
 
 def jsonl(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
@@ -205,7 +237,10 @@ def jsonl(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -
             out.write(json.dumps({"error": str(err)}) + "\n")
             out.flush()
             continue
-        turn, rendered = console.send(event, now)
-        out.write(json.dumps(_as_json(turn, rendered), ensure_ascii=False) + "\n")
+        if event is None:
+            out.write(json.dumps(_ticked(console, now), ensure_ascii=False) + "\n")
+        else:
+            turn, rendered = console.send(event, now)
+            out.write(json.dumps(_as_json(turn, rendered), ensure_ascii=False) + "\n")
         out.flush()
     return 0

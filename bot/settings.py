@@ -62,3 +62,10 @@ class Settings(BaseSettings):
     """Connections to the Bot API (httpcore scans its pool on every request: keep it small)."""
     request_timeout: float = 10.0
     """Seconds to wait for the Bot API on each call."""
+    send_rate: float = 30.0
+    """Messages a second this process sends at most, over all chats (Telegram's limit: 30)."""
+    chat_burst: int = 3
+    """Messages one chat may get at once; beyond that, one a second (a reply of three lines
+    goes out at once, a flood does not)."""
+    tick_seconds: float = 15.0
+    """How often the scheduler looks for reminders that came due (one job per process)."""

@@ -9,6 +9,8 @@ import jinja2
 from jinja2 import meta
 
 from dialogue.content import Content, ContentError, Locale, check_markup, visible_length
+from dialogue.daily import RELS as RELS_TAGGED
+from dialogue.daily import matching
 from dialogue.flows import FLOWS
 from dialogue.flows.base import GOTO
 from dialogue.flows.conflict import sample_plan
@@ -51,6 +53,9 @@ def samples(loc: Locale) -> list[dict[str, Any]]:
                 ctx[name] = (sample_entries() * PAGE)[:PAGE]
             elif var.kind == "entry":
                 ctx[name] = sample_entries()[i % 3]
+            elif var.kind == "prompt":
+                keys = list(loc.data.get("prompts", {})) or [""]
+                ctx[name] = keys[i % len(keys)]
             else:
                 ctx[name] = sample_plan()
         out.append(ctx)
@@ -137,6 +142,35 @@ def check_corpus(loc: Locale) -> list[str]:
     return problems
 
 
+THEMES = ("attunement", "space", "noticing", "repair", "self_compassion", "appreciation")
+PER_THEME = 2  # prompts every relationship must have in every theme (its own or for anyone)
+MIN_PROMPTS = 60
+
+
+def check_prompts(loc: Locale) -> list[str]:
+    """The daily prompts: a text for every tag entry and back, known tags, enough of each."""
+    tags = loc.data.get("prompts") or {}
+    texts = {
+        k.removeprefix("daily.prompt.") for k in loc.templates if k.startswith("daily.prompt.")
+    }
+    where = f"{loc.name}/data/prompts.yaml"
+    problems = [f"{where}: {k!r} has no text daily.prompt.{k}" for k in sorted(set(tags) - texts)]
+    problems += [f"{loc.name}: daily.prompt.{k} has no tags" for k in sorted(texts - set(tags))]
+    for key, tag in tags.items():
+        rels = tag.get("for") if isinstance(tag, dict) else None
+        if not rels or set(rels) - {*RELS_TAGGED, "anyone"} or tag.get("theme") not in THEMES:
+            problems.append(f"{where}: {key!r} needs `for` in {RELS_TAGGED} or anyone, and a "
+                            f"theme in {THEMES}")  # fmt: skip
+    if len(tags) < MIN_PROMPTS:
+        problems.append(f"{where}: {len(tags)} prompts; at least {MIN_PROMPTS} are needed")
+    for rel in RELS_TAGGED:
+        for theme in THEMES:
+            n = sum(1 for k in matching(tags, rel) if tags[k].get("theme") == theme)
+            if n < PER_THEME:
+                problems.append(f"{where}: {rel} has {n} {theme} prompts; {PER_THEME} needed")
+    return problems
+
+
 def check_flows(loc: Locale) -> list[str]:
     """Every state says a key that exists; every button has a label."""
     problems: list[str] = []
@@ -167,7 +201,7 @@ def check(content: Content) -> list[str]:
     """All problems in all locales, including keys one locale has and another lacks."""
     problems: list[str] = []
     for loc in content.locales.values():
-        problems += check_locale(loc) + check_flows(loc)
+        problems += check_locale(loc) + check_flows(loc) + check_prompts(loc)
     for a, b in itertools.permutations(content.locales.values(), 2):
         problems += [
             f"{b.name}: no text {k!r} (in {a.name})"

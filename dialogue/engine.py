@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
+from dialogue import outreach
 from dialogue.content import Content, Locale
-from dialogue.events import Command, Edited, Event, Press, Start, Text, Unsupported
-from dialogue.flows import FLOWS, journal
+from dialogue.daily import DAILY_REF, REFLECTION, next_reflection, schedule_of, stamp
+from dialogue.events import Command, Edited, Event, Located, Press, Start, Text, Unsupported
+from dialogue.flows import FLOWS, daily, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
 from dialogue.flows.safety import CRISIS_COUNTRIES, first_step, safety_vars
 from dialogue.language import Analysis, Analyzer, normalize
@@ -52,8 +54,8 @@ class Turn:
 class Ctx:
     """The model a shared Machine fires on: one user's turn."""
 
-    __slots__ = ("analysis", "data", "effects", "engine", "now", "replies", "risk", "safety",
-                 "session", "state")  # fmt: skip
+    __slots__ = ("analysis", "before", "data", "effects", "engine", "now", "replies", "risk",
+                 "safety", "session", "state")  # fmt: skip
 
     def __init__(
         self, engine: Engine, session: Session, now: datetime, data: dict[str, Any] | None = None
@@ -65,6 +67,7 @@ class Ctx:
         self.analysis: Analysis | None = None
         self.safety: str | None = None
         self.risk: Risk | None = None
+        self.before = schedule_of(session.profile)  # what the reflection row was computed from
 
     @property
     def draft(self) -> dict[str, Any]:
@@ -160,22 +163,12 @@ class Engine:
             return Turn(session, ctx.replies, [], stale=True)
         session = session.copy()
         session.turn += 1
+        session.last_at = stamp(now)
         ctx = Ctx(self, session, now, data)
-        if isinstance(event, Text):
-            if len(event.text) > MAX_TEXT:
-                ctx.say("common.too_long", limit=MAX_TEXT)
-                self.prompt(ctx)
-                return self._turn(ctx)
-            ctx.analysis = ctx.analyzer().analyze(event.text)
-            lead = ctx.analysis.lead
-            if lead is not None and (lead.sure or session.flow != "safety"):
-                ctx.risk = lead
-                if lead.sure:
-                    self.enter_safety(ctx, lead.kind, lead.who, lead.label,
-                                      kinds=ctx.analysis.crisis)  # fmt: skip
-                else:
-                    self.ask_safety(ctx, lead, event.text)
-                return self._turn(ctx)
+        if isinstance(event, Located):
+            event = outreach.located(ctx, event)
+        if isinstance(event, Text) and self._screen(ctx, event.text):
+            return self._turn(ctx)
         if session.state == "start.new" and not isinstance(event, Command):
             self.jump(ctx, "onboarding.welcome")
         elif isinstance(event, Start):
@@ -191,6 +184,23 @@ class Engine:
             self.on_answer(ctx, event)
         return self._turn(ctx)
 
+    def _screen(self, ctx: Ctx, text: str) -> bool:
+        """Read a text for risk first; True when that decided the turn (too long, or risk)."""
+        if len(text) > MAX_TEXT:
+            ctx.say("common.too_long", limit=MAX_TEXT)
+            self.prompt(ctx)
+            return True
+        ctx.analysis = ctx.analyzer().analyze(text)
+        lead = ctx.analysis.lead
+        if lead is None or (not lead.sure and ctx.session.flow == "safety"):
+            return False
+        ctx.risk = lead
+        if lead.sure:
+            self.enter_safety(ctx, lead.kind, lead.who, lead.label, kinds=ctx.analysis.crisis)
+        else:
+            self.ask_safety(ctx, lead, text)
+        return True
+
     def current(
         self, session: Session, now: datetime, data: dict[str, Any] | None = None
     ) -> list[Reply]:
@@ -201,9 +211,28 @@ class Engine:
         self.prompt(ctx)
         return ctx.replies
 
+    def tick(self, session: Session, kind: str, ref: str, due: datetime, now: datetime) -> Turn:
+        """A stored reminder came due: say it, or say nothing and move it on (outreach.due).
+        The turn's effects always say where the row goes next (a new time, or None)."""
+        session = session.copy()
+        session.turn += 1
+        ctx = Ctx(self, session, now)
+        outreach.due(ctx, kind, ref, due)
+        return self._turn(ctx)
+
     def _turn(self, ctx: Ctx) -> Turn:
         if any(not r.edit for r in ctx.replies):  # a new message: older keyboards are old
             ctx.session.keyboard_at = ctx.session.turn
+        s = ctx.session
+        erased = any(e.kind == "erase_all" for e in ctx.effects)
+        if schedule_of(s.profile) != ctx.before and not erased:  # settings changed: new time
+            due = next_reflection(s.profile, ctx.now, s.daily.get("last_day", ""))
+            ctx.effects.append(
+                Effect(
+                    "schedule",
+                    {"kind": REFLECTION, "ref": DAILY_REF, "at": stamp(due) if due else None},
+                )
+            )
         a = ctx.analysis
         return Turn(
             ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety, risk=ctx.risk
@@ -571,7 +600,7 @@ class Engine:
         ctx.say("menu.welcome_back")
         self.jump(ctx, "menu.to_new" if event.payload == "new" else "menu.home")
 
-    def on_command(self, ctx: Ctx, event: Command) -> None:
+    def on_command(self, ctx: Ctx, event: Command) -> None:  # noqa: PLR0912 - one per command
         """Slash commands work from every state."""
         s = ctx.session
         name = event.name
@@ -594,10 +623,15 @@ class Engine:
                 self.prompt(ctx)
         elif name == "cancel":
             self.cancel(ctx)
+        elif name in ("timezone", "pause", "resume"):
+            outreach.command(ctx, event)
         elif name in COMMAND_STATES:
             if name == "sos" and s.flow != "safety":
                 s.paused = s.state
-            self.jump(ctx, COMMAND_STATES[name])
+            if COMMAND_STATES[name] in DAILY_STATES:
+                daily.interrupt(ctx, COMMAND_STATES[name])
+            else:
+                self.jump(ctx, COMMAND_STATES[name])
         else:
             ctx.say("common.unknown_command")
             self.prompt(ctx) if s.state != "start.new" else None
@@ -717,6 +751,8 @@ COMMAND_STATES = {
     "plans": "menu.plans",
     "delete": "menu.delete",
     "journal": "journal.list",
+    "daily": "daily.settings",
 }
+DAILY_STATES = ("daily.settings",)  # commands that come back to where the user was
 
 __all__ = ["Ctx", "Effect", "Engine", "EngineError", "Turn"]

@@ -43,11 +43,18 @@ class Unsupported:
 
 
 @dataclass(frozen=True, slots=True)
+class Located:
+    """The user shared a location; the front end has resolved it to a time zone ("": none)."""
+
+    tz: str
+
+
+@dataclass(frozen=True, slots=True)
 class Edited:
     """The user edited a message they had sent."""
 
 
-Event = Start | Text | Press | Command | Unsupported | Edited
+Event = Start | Text | Press | Command | Unsupported | Edited | Located
 
 
 def parse_text(text: str) -> Event:

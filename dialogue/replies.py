@@ -17,9 +17,9 @@ RELS = ("baby", "toddler", "child", "teen", "partner", "other")
 class Var:
     """A template variable: its kind, longest size, and values (or the label group of them)."""
 
-    kind: str  # str, int, enum, list, plan
+    kind: str  # str, int, enum, list, plan, entries, entry, prompt
     size: int = 0
-    values: tuple[str, ...] = ()
+    values: tuple[Any, ...] = ()
     group: str = ""  # enum or list values are the ids of this label group
     optional: bool = False  # "" (enum) or [] (list) is possible too
 
@@ -47,6 +47,9 @@ VARS: dict[str, Var] = {
     "count": Var("int", 999),
     "index": Var("int", 99),
     "time": Var("str", 5, optional=True),
+    "prompt": Var("prompt"),  # the key of a daily prompt: daily.prompt.<key> (data/prompts.yaml)
+    "on": Var("enum", values=(True, False)),  # whether reflections are coming
+    "when": Var("enum", values=("tonight", "tomorrow", "days3", "week")),
     "tz": Var("str", 40),
     "local_now": Var("str", 5),
     "kind": Var("enum", values=(*KINDS, "sos")),

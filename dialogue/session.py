@@ -26,6 +26,7 @@ class Profile:
     reflect_time: str = ""  # "HH:MM", local
     tz: str = ""  # IANA name or "UTC+HH:MM"
     country: str = ""  # crisis lines: US, UK, IE, CA, AU ("" -> default)
+    daily_paused: bool = False  # /pause: reflections stop until /resume
     onboarded: bool = False
 
     @property
@@ -59,6 +60,11 @@ class Session:
     hold: str = ""  # "abuse": no repair coaching towards the partner until the user says otherwise
     plans: list[dict[str, Any]] = field(default_factory=list)
     group_notice: bool = False
+    last_at: str = ""  # when the user last wrote or pressed (UTC stamp): ticks wait for quiet
+    # The coach's own outreach: prompt (shown now), used (prompt keys), last_day (local date
+    # of the latest reflection sent), plan (the follow-up's plan id), at (its outcome's time),
+    # resume (the state a reflection or follow-up interrupted).
+    daily: dict[str, Any] = field(default_factory=dict)
 
     @property
     def flow(self) -> str:
@@ -95,6 +101,7 @@ class Session:
         profile.__dict__.update(self.profile.__dict__)
         new.profile, new.draft = profile, dict(self.draft)
         new.history, new.plans = list(self.history), list(self.plans)
+        new.daily = dict(self.daily)
         return new
 
     def to_json(self) -> str:

@@ -17,7 +17,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.storage.crypto import Sealer, SealError, UserSealer
+from bot.storage.outreach import OutreachStore
 from bot.storage.schema import SCHEMA_VERSION, SEALED, USER_TABLES, ddl
+from dialogue.daily import FOLLOW_UP
 from dialogue.engine import Turn
 from dialogue.replies import Effect
 from dialogue.session import Session, SessionError
@@ -69,7 +71,7 @@ class Cursor(Protocol):
 Run = Callable[[str, tuple[Any, ...]], Cursor]  # SQL with "?" placeholders, and parameters
 
 
-class SQLStore(ABC):
+class SQLStore(OutreachStore, ABC):
     """The store's logic in SQL both SQLite and PostgreSQL speak."""
 
     dialect = ""
@@ -126,10 +128,10 @@ class SQLStore(ABC):
         except SealError as err:
             raise KeyRefused(str(err)) from err
 
-    def claim_runner(self) -> None:  # noqa: B027 - optional: PostgreSQL takes many workers
+    def claim_runner(self) -> None:
         """Be the one `run` process on this database where only one can be (SQLite)."""
 
-    def lock_schema(self, run: Run) -> None:  # noqa: B027 - optional: SQLite needs nothing
+    def lock_schema(self, run: Run) -> None:
         """Keep two processes from migrating at once (SQLite's write lock already does)."""
 
     # -- the turn -------------------------------------------------------------------------------
@@ -178,28 +180,32 @@ class SQLStore(ABC):
                 if outbox is not None and update_id is not None and sealer is not None:
                     stamp = now.isoformat()
                     for seq, message in enumerate(outbox(turn)):
-                        row = (user_id, update_id, seq, stamp, 0, _seal(sealer, message))
+                        row = (user_id, update_id, seq, stamp, 0, seal_json(sealer, message))
                         run("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", row)
         if any(e.kind == "erase_all" for e in turn.effects):
             self.scrub()
         return turn
 
-    def scrub(self) -> None:  # noqa: B027 - optional: PostgreSQL needs nothing
+    def scrub(self) -> None:
         """Make deleted or rewritten data unrecoverable from the files (SQLite: the WAL)."""
 
-    def _write(
-        self, run: Run, user_id: str, turn: Turn, version: int, now: datetime
+    def _write(  # noqa: PLR0917 - the turn and where it comes from
+        self, run: Run, user_id: str, turn: Turn, version: int, now: datetime, reach: bool = True
     ) -> UserSealer | None:
-        """Store the turn's session and effects; return the user's sealer (None: erased)."""
+        """Store the turn's session and effects; return the user's sealer (None: erased).
+        `reach`: the user wrote (so they are reachable again); a reminder's turn does not."""
         stamp = now.isoformat()
         if any(e.kind == "erase_all" for e in turn.effects):
             run("DELETE FROM users WHERE user_id = ?", (user_id,))
             return None  # nothing of the user is written again: the next turn starts afresh
-        run(  # a user who writes again is reachable again
-            "INSERT INTO users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id)"
-            " DO UPDATE SET active = 1 WHERE users.active = 0",
-            (user_id, stamp),
-        )
+        if reach:  # a user who writes again is reachable again, reminders too
+            back = run(
+                "INSERT INTO users (user_id, created_at) VALUES (?, ?) ON CONFLICT (user_id)"
+                " DO UPDATE SET active = 1 WHERE users.active = 0",
+                (user_id, stamp),
+            )
+            if back.rowcount == 1:
+                self.unpark(run, user_id, now)
         sealer = self._user(run, user_id, create=now)
         data = sealer.seal(turn.session.to_json())
         if version == 0:
@@ -225,13 +231,20 @@ class SQLStore(ABC):
             run(
                 "INSERT INTO plans VALUES (?, ?, ?, ?) ON CONFLICT (user_id, id)"
                 " DO UPDATE SET data = excluded.data",
-                (user_id, data["id"], data["created"], _seal(sealer, data)),
+                (user_id, data["id"], data["created"], seal_json(sealer, data)),
             )
         elif effect.kind == "follow_up":
+            self.schedule(run, user_id, FOLLOW_UP, data["plan"], data["at"])
+        elif effect.kind == "schedule":
+            self.schedule(run, user_id, data["kind"], data["ref"], data["at"])
+        elif effect.kind == "reflection":
+            run("INSERT INTO reflections VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (user_id, data["id"], data["at"], seal_json(sealer, data)))  # fmt: skip
+        elif effect.kind == "outcome":
             run(
-                "INSERT INTO schedule VALUES (?, 'follow_up', ?, ?)"
-                " ON CONFLICT (user_id, kind, ref) DO UPDATE SET due_at = excluded.due_at",
-                (user_id, data["plan"], data["at"]),
+                "INSERT INTO outcomes VALUES (?, ?, ?, ?) ON CONFLICT (user_id, plan_id, at)"
+                " DO UPDATE SET data = excluded.data",
+                (user_id, data["plan_id"], data["at"], seal_json(sealer, data)),
             )
 
     def _user(self, run: Run, user_id: str, create: datetime | None = None) -> UserSealer:
@@ -361,6 +374,18 @@ class SQLStore(ABC):
             opened = json.loads(self._user(run, user_id).open(row[2])) if row else None
         return (row[0], row[1], opened) if row else None
 
+    def unclaim(
+        self, user_id: str, claimed: tuple[int, int], done: tuple[int, int] | None = None
+    ) -> None:
+        """A claimed message did not leave (Telegram unreachable): unclaim it for a later try,
+        and forget `done`, the message sent before it."""
+        with self.transaction() as run:
+            if done is not None:
+                run("DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
+                    (user_id, *done))  # fmt: skip
+            run("UPDATE outbox SET sending = 0 WHERE user_id = ? AND update_id = ? AND seq = ?",
+                (user_id, *claimed))  # fmt: skip
+
     def unsent(self, user_id: str, update_id: int) -> list[tuple[int, dict[str, Any]]]:
         """Messages of an update's turn that nobody has claimed (for tests and inspection)."""
         with self.transaction() as run:
@@ -372,10 +397,17 @@ class SQLStore(ABC):
             sealer = self._user(run, user_id)
         return [(seq, json.loads(sealer.open(data))) for seq, data in rows]
 
-    def set_active(self, user_id: str, active: bool) -> None:
-        """Mark a user as reachable or not (they blocked the bot, or came back)."""
+    def set_active(self, user_id: str, active: bool, now: datetime | None = None) -> None:
+        """Mark a user as reachable or not (they blocked the bot, or came back); their
+        reminders wait while they are not."""
         with self.transaction() as run:
-            run("UPDATE users SET active = ? WHERE user_id = ?", (int(active), user_id))
+            cur = run("UPDATE users SET active = ? WHERE user_id = ? AND active = ?",
+                      (int(active), user_id, int(not active)))  # fmt: skip
+            if cur.rowcount == 1:
+                if active:
+                    self.unpark(run, user_id, now or datetime.now(UTC))
+                else:
+                    self.park(run, user_id)
 
     def is_active(self, user_id: str) -> bool:
         """Whether the user can be messaged (unknown users count as active)."""
@@ -404,7 +436,8 @@ class SQLStore(ABC):
             done = run("DELETE FROM processed_updates WHERE at < ?",
                        ((now - PROCESSED_KEPT).isoformat(),)).rowcount  # fmt: skip
             old = run("DELETE FROM outbox WHERE at < ?", ((now - OUTBOX_KEPT).isoformat(),))
-            return {"processed_updates": done, "outbox": old.rowcount}
+            stuck = run("DELETE FROM inbox WHERE at < ?", ((now - PROCESSED_KEPT).isoformat(),))
+            return {"processed_updates": done, "outbox": old.rowcount, "inbox": stuck.rowcount}
 
     # -- the user's data ------------------------------------------------------------------------
 
@@ -536,7 +569,7 @@ class SQLStore(ABC):
         return out
 
 
-def _seal(sealer: UserSealer, data: dict[str, Any]) -> str:
+def seal_json(sealer: UserSealer, data: dict[str, Any]) -> str:
     return sealer.seal(json.dumps(data, ensure_ascii=False))
 
 

@@ -64,6 +64,7 @@ class PostgresStore(SQLStore):
 
     dialect = "postgresql"
     shared = True
+    skip_locked = " FOR UPDATE OF s, u SKIP LOCKED"  # workers firing together: other users
 
     def __init__(
         self, url: str, sealer: Sealer | None = None, pool_size: int = 8,

@@ -18,7 +18,7 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.schema import CreateIndex, CreateTable, DDLElement, DropTable
+from sqlalchemy.schema import DDL, CreateIndex, CreateTable, DDLElement, DropTable
 
 metadata = MetaData()
 
@@ -53,6 +53,8 @@ reflections = _owned("reflections", Column("id", Text, nullable=False),
 schedule = _owned("schedule", Column("kind", Text, nullable=False),
                   Column("ref", Text, nullable=False), Column("due_at", Text, nullable=False),
                   key=("kind", "ref"))  # fmt: skip
+# Schema 3: when a claimed (or parked) row first came due; its `due_at` is then the lease's end.
+FIRST_DUE = DDL("ALTER TABLE schedule ADD COLUMN first_due TEXT")
 # Messages a turn must send, written with the turn and deleted once sent: a worker that dies
 # between the two leaves them here, and the update's redelivery sends them.
 # A row marked `sending` was on its way when its worker died: it may have arrived, so it is not
@@ -126,6 +128,8 @@ MIGRATIONS: list[list[DDLElement]] = [
     # 1 -> 2: the inbox holds whole updates until applied; the key canary.
     [DropTable(inbox_v1), CreateTable(inbox), CreateIndex(inbox_chat), CreateTable(meta),
      CreateTable(user_keys)],
+    # 2 -> 3: reminders claimed by lease (bot/storage/outreach.py).
+    [FIRST_DUE],
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}

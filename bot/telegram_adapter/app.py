@@ -27,11 +27,13 @@ from bot.telegram_adapter import handlers
 from bot.telegram_adapter.delivery import ALLOWED_UPDATES, DB_DOWN, Delivery, well_formed
 from bot.telegram_adapter.request import AiohttpRequest
 from bot.telegram_adapter.runtime import Runtime, user_key
-from bot.telegram_adapter.sending import Sender
+from bot.telegram_adapter.scheduler import Scheduler
+from bot.telegram_adapter.sending import Sender, Throttle
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "new", "space", "plans", "journal", "progress", "back", "cancel", "help",
-            "privacy", "export", "delete", "sos")  # fmt: skip
+COMMANDS = ("start", "new", "space", "plans", "journal", "progress", "daily", "timezone",
+            "pause", "resume", "back", "cancel", "help", "privacy", "export", "delete",
+            "sos")  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -54,17 +56,29 @@ def build_application(settings: Settings, coach: Coach) -> Application:
         .post_init(_register_commands)
     )  # fmt: skip
     app = builder.build()
-    runtime = Runtime(coach, Sender(app.bot, on_blocked=coach_blocked(coach)))
+    throttle = Throttle(settings.send_rate, settings.chat_burst)
+    runtime = Runtime(coach, Sender(app.bot, on_blocked=coach_blocked(coach), throttle=throttle))
     app.bot_data["runtime"] = runtime
-    app.bot_data["delivery"] = Delivery(
+    delivery = Delivery(
         app, runtime, settings.max_concurrent_updates, poller, settings.database_down_limit
     )
+    app.bot_data["delivery"] = delivery
+    scheduler = Scheduler(delivery, waiting_max=max(20, int(settings.send_rate * 4)))
+    app.bot_data["scheduler"] = scheduler
+    assert app.job_queue is not None  # python-telegram-bot[job-queue] is a dependency
+    app.job_queue.run_repeating(scheduler.tick, interval=settings.tick_seconds, first=0.5,
+                                name="reminders",
+                                job_kwargs={"coalesce": True, "max_instances": 2})  # fmt: skip
+    # A tick that outlasts the interval is still at work; the next one returns at once
+    # (Scheduler.running) instead of APScheduler logging a warning for every skipped run.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     private = filters.ChatType.PRIVATE
     app.add_handler(ChatMemberHandler(handlers.on_member, ChatMemberHandler.MY_CHAT_MEMBER))
     app.add_handler(MessageHandler(~private & ~filters.StatusUpdate.ALL, handlers.on_group))
     app.add_handler(CallbackQueryHandler(handlers.on_press))
     app.add_handler(MessageHandler(private & filters.UpdateType.EDITED, handlers.on_edited))
     app.add_handler(MessageHandler(private & filters.TEXT, handlers.on_text))
+    app.add_handler(MessageHandler(private & filters.LOCATION, handlers.on_location))
     app.add_handler(MessageHandler(private & ~filters.StatusUpdate.ALL, handlers.on_unsupported))
     app.add_error_handler(handlers.on_error)
     return app
@@ -74,7 +88,7 @@ def coach_blocked(coach: Coach) -> Callable[[int], Awaitable[None]]:
     """What to do when Telegram says a user blocked the bot: mark them inactive."""
 
     async def blocked(chat_id: int) -> None:
-        await asyncio.to_thread(coach.store.set_active, user_key(chat_id), False)
+        await asyncio.to_thread(coach.store.set_active, user_key(chat_id), False, coach.clock())
 
     return blocked
 

@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MAX_ATTEMPTS = 5  # tries of an update whose turn raises, before it is dropped with an apology
 SWEEP_EVERY = 1.0  # seconds between looks for stored work nobody is applying
-PRUNE_EVERY = 3600.0  # seconds between prunings of what is kept only for redelivery
 BATCH = 16  # stored updates read at once per chat
 POLL_TIMEOUT = 25  # long-polling seconds
 MAX_BACKLOG = 2000  # updates this process stored and has not applied: polling pauses past it
@@ -221,9 +220,7 @@ class Delivery:
     # -- the sweep, replay at start-up included ------------------------------------------------
 
     async def sweep(self) -> None:
-        """Give every chat with stored work to a task, every SWEEP_EVERY seconds; prune hourly."""
-        loop = asyncio.get_running_loop()
-        pruned = 0.0
+        """Give every chat with stored work to a task, every SWEEP_EVERY seconds."""
         while True:
             with contextlib.suppress(StorageError):
                 chats, users = await self.db(self.store.with_work)
@@ -233,9 +230,6 @@ class Delivery:
                     chat = chat_of(key)
                     if chat is not None:
                         self.kick(chat, flush=True)
-                if loop.time() - pruned >= PRUNE_EVERY or not pruned:
-                    await self.db(self.store.prune, self.runtime.coach.clock())
-                    pruned = loop.time()
             await asyncio.sleep(SWEEP_EVERY)
 
     # -- long polling --------------------------------------------------------------------------

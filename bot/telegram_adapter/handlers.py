@@ -10,8 +10,9 @@ from telegram import Message, Update
 from telegram.constants import ChatMemberStatus
 from telegram.ext import ContextTypes
 
+from bot.geo import zone_at
 from bot.telegram_adapter.runtime import Runtime, user_key
-from dialogue.events import Edited, Press, Unsupported, parse_text
+from dialogue.events import Edited, Located, Press, Unsupported, parse_text
 from dialogue.replies import parse_callback
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,14 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert query is not None
     token, button = parse_callback(query.data or "")
     await runtime(context).turn(update, Press(button, token or ""), query)
+
+
+async def on_location(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Take a shared location as the user's time zone (resolved offline)."""
+    message = update.effective_message
+    where = message.location if message else None
+    tz = await asyncio.to_thread(zone_at, where.latitude, where.longitude) if where else ""
+    await runtime(context).turn(update, Located(tz))
 
 
 async def on_unsupported(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 from telegram import CallbackQuery, Update
 
 from bot.coach import Applied, Coach
-from bot.telegram_adapter.sending import Sender, chosen, keyboard
+from bot.telegram_adapter.sending import NotSent, Sender, chosen, keyboard
 from dialogue.content import Rendered
 from dialogue.events import Event
 from dialogue.replies import Reply
@@ -102,15 +102,24 @@ class Runtime:
         Each row is claimed atomically before it is sent, so a message goes out through exactly
         one party, and it is deleted once the call is over (sent, in doubt, or given up).
         """
-        store, done = self.coach.store, None
-        if claimed is None:
-            claimed = await asyncio.to_thread(store.claim_next, key)
-        while claimed is not None:
+        store, done, throttle = self.coach.store, None, self.sender.throttle
+        while True:
+            paid = claimed is None  # reserve the budget first: a claim goes straight out, and
+            if paid:  # a worker killed while waiting on the throttle leaves nothing in doubt
+                await throttle.wait(chat_id, True)
+                claimed = await asyncio.to_thread(store.claim_next, key, done)
+                if claimed is None:
+                    throttle.refund()
+                    return
             update_id, seq, m = claimed
             buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])
-            await self.sender.send(chat_id, Rendered(m["html"], buttons, token=m["token"]))
-            done = (update_id, seq)
-            claimed = await asyncio.to_thread(store.claim_next, key, done)
+            try:
+                await self.sender.send(chat_id, Rendered(m["html"], buttons, token=m["token"]),
+                                       later=True, paid=paid)  # fmt: skip
+            except NotSent:  # Telegram unreachable: the sweep sends it (and what follows) later
+                await asyncio.to_thread(store.unclaim, key, (update_id, seq), done)
+                return
+            done, claimed = (update_id, seq), None
 
     async def export(self, chat_id: int, user: str, locale: str) -> None:
         """Send everything stored about the user as a JSON file."""

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import aiohttp
+from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
@@ -52,6 +54,55 @@ def split_html(html: str, limit: int = MESSAGE_MAX) -> list[str]:
 
 
 Markup = dict[str, list[list[dict[str, str]]]]
+CHATS_KEPT = 10_000  # per-chat limiters remembered (the least recently used go first)
+
+
+class Throttle:
+    """Telegram's limits on the sending side: at most `rate` messages a second overall, a
+    chat at most `burst` at once and then one a second, and a 429's `retry_after` honoured by
+    every call of the process (Telegram means the bot, not only the one chat)."""
+
+    def __init__(
+        self, rate: float = 30.0, burst: int = 3, clock: Callable[[], float] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:  # fmt: skip
+        # A tenth of a second's worth at most at once: the budget Telegram counts is never
+        # used to its brim, so requests that arrive bunched (network jitter, a stalled
+        # connection) still fit within it.
+        self.overall = AsyncLimiter(max(1.0, rate / 10), 0.1)
+        self.burst = max(1, burst)
+        self.chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
+        self.clock = clock or (lambda: asyncio.get_running_loop().time())
+        self.until = 0.0  # no call before this moment (a 429's retry_after)
+        self.credit, self.credit_until = 0, 0.0  # budget reserved and not used (refund)
+        self.sleep = sleep
+
+    def pause(self, seconds: float) -> None:
+        """Hold every call for `seconds` (a 429 answered one of them)."""
+        self.until = max(self.until, self.clock() + seconds)
+
+    async def wait(self, chat_id: int, message: bool) -> None:
+        """Wait out a pause; for a message, also its chat's and the overall budget."""
+        left = self.until - self.clock()
+        if left > 0:
+            await self.sleep(left)
+        if not message:
+            return
+        limiter = self.chats.pop(chat_id, None) or AsyncLimiter(self.burst, self.burst)
+        self.chats[chat_id] = limiter
+        if len(self.chats) > CHATS_KEPT:
+            self.chats.popitem(last=False)
+        await limiter.acquire()
+        if self.credit and self.clock() < self.credit_until:
+            self.credit -= 1  # a reservation nobody used, still within its slot
+            return
+        await self.overall.acquire()
+
+    def refund(self) -> None:
+        """Give back a reservation that found nothing to send (valid for a tenth of a second:
+        the slot it was taken for)."""
+        self.credit = min(self.credit + 1, 2) if self.clock() < self.credit_until else 1
+        self.credit_until = self.clock() + 0.1
 
 
 def keyboard(rendered: Rendered) -> Markup | None:
@@ -67,6 +118,10 @@ def keyboard(rendered: Rendered) -> Markup | None:
     }  # fmt: skip
 
 
+class NotSent(Exception):
+    """Telegram could not be reached after every attempt: the message did not go out."""
+
+
 class Sender:
     """Every Bot API call of the coach, with Telegram's failures handled in one place."""
 
@@ -77,11 +132,17 @@ class Sender:
         attempts: int = 5,
         backoff: float = 0.25,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        *,
+        throttle: Throttle | None = None,
     ) -> None:
         self.bot, self.on_blocked = bot, on_blocked
         self.attempts, self.backoff, self.sleep = attempts, backoff, sleep
+        self.throttle = throttle or Throttle(sleep=sleep)
 
-    async def call(self, chat_id: int, make: Callable[[], Awaitable[T]]) -> T | None:
+    async def call(
+        self, chat_id: int, make: Callable[[], Awaitable[T]], message: bool = False,
+        later: bool = False, paid: bool = False,
+    ) -> T | None:  # fmt: skip
         """Call the Bot API: wait out 429s, back off on 5xx and unsent requests.
 
         A read timeout of a call that may have been carried out is not repeated, so a message
@@ -89,11 +150,13 @@ class Sender:
         blocked the bot) marks them inactive. Returns None when the call did not happen.
         """
         for attempt in range(self.attempts):
+            if attempt or not paid:  # `paid`: the first attempt's budget is reserved already
+                await self.throttle.wait(chat_id, message)
             try:
                 return await make()
             except RetryAfter as err:
                 wait = err.retry_after
-                await self.sleep(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+                self.throttle.pause(wait.total_seconds() if isinstance(wait, timedelta) else wait)
             except Forbidden:
                 await self.on_blocked(chat_id)
                 return None
@@ -113,6 +176,8 @@ class Sender:
                 log.warning("Bot API call failed (%s), attempt %d", type(err).__name__, attempt + 1)
                 await self.sleep(self.backoff * 2**attempt)
         log.error("Bot API call given up after %d attempts", self.attempts)
+        if later:
+            raise NotSent
         return None
 
     async def post(self, method: str, params: dict[str, Any]) -> Any:
@@ -120,8 +185,14 @@ class Sender:
         request: AiohttpRequest = self.bot.request  # type: ignore[assignment]
         return await request.call(f"{self.bot.base_url}/{method}", params)
 
-    async def send(self, chat_id: int, rendered: Rendered) -> Any:
-        """Send one reply, split if it is long; the keyboard goes on the last part."""
+    async def send(
+        self, chat_id: int, rendered: Rendered, later: bool = False, paid: bool = False
+    ) -> Any:
+        """Send one reply, split if it is long; the keyboard goes on the last part.
+
+        `later`: raise NotSent when Telegram could not be reached after every attempt (the
+        caller keeps the message to send later) instead of giving it up. `paid`: the caller
+        reserved the first part's budget (Throttle.wait) before claiming the message."""
         parts = split_html(rendered.html)
         message = None
         for i, part in enumerate(parts):
@@ -130,8 +201,9 @@ class Sender:
                       "link_preview_options": {"is_disabled": True},
                       "reply_markup": keyboard(rendered) if last else None}  # fmt: skip
             message = await self.call(
-                chat_id, lambda params=params: self.post("sendMessage", params)
-            )
+                chat_id, lambda params=params: self.post("sendMessage", params), True,
+                later and i == 0, paid and i == 0,
+            )  # fmt: skip
         return message
 
     async def document(self, chat_id: int, filename: str, body: bytes, caption: str) -> None:
@@ -141,6 +213,7 @@ class Sender:
             lambda: self.bot.send_document(
                 chat_id, document=body, filename=filename, caption=caption, parse_mode="HTML"
             ),
+            message=True,
         )
 
     async def photo(self, chat_id: int, png: bytes, caption: str) -> None:
@@ -148,6 +221,7 @@ class Sender:
         await self.call(
             chat_id,
             lambda: self.bot.send_photo(chat_id, photo=png, caption=caption, parse_mode="HTML"),
+            message=True,
         )
 
     async def edit_keyboard(self, chat_id: int, message_id: int, markup: Markup | None) -> None:
@@ -182,4 +256,4 @@ def chosen(markup: InlineKeyboardMarkup | None, data: str, tick: str) -> Markup:
     return {"inline_keyboard": [[{"text": f"{tick} {label}", "callback_data": data}]]}
 
 
-__all__ = ["Sender", "chosen", "keyboard", "split_html"]
+__all__ = ["NotSent", "Sender", "Throttle", "chosen", "keyboard", "split_html"]

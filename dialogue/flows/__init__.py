@@ -1,10 +1,11 @@
 """One module per flow: its steps and its transition table."""
 
-from dialogue.flows import conflict, journal, menu, onboarding, safety, space
+from dialogue.flows import conflict, daily, journal, menu, onboarding, safety, space
 from dialogue.flows.base import Flow
 
 FLOWS: tuple[Flow, ...] = (
     onboarding.FLOW, menu.FLOW, conflict.FLOW, space.FLOW, safety.FLOW, journal.FLOW,
+    daily.DAILY, daily.FOLLOWUP,
 )  # fmt: skip
 
 __all__ = ["FLOWS", "Flow"]

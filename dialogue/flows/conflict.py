@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from dialogue.content import to_plain
+from dialogue.daily import stamp
 from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step, guard, say
+from dialogue.flows.daily import follow_up_at
 from dialogue.language.analyzer import HARSH_CUES
 from dialogue.replies import TEXT_MAX, Effect, excerpt
 from dialogue.session import PLANS_KEPT
@@ -33,7 +34,6 @@ MOVES = {
 DRAFT_GROUP = {"baby": "little", "toddler": "little"}
 SPACE_FEEL = ("wait_ok", "anxious", "rejected", "angry", "relieved")
 WHEN = ("now", "later", "tonight", "tomorrow", "ready", "own")
-FOLLOW_UP_HOURS = {"now": 2, "later": 5, "tonight": 12, "tomorrow": 26, "ready": 24, "own": 24}
 CALM_EXERCISES = 3
 HIGH_INTENSITY = 7
 JUDGING = frozenset({"evaluation", "contempt", "criticism"})
@@ -179,8 +179,8 @@ def make_plan(ctx: Ctx) -> dict[str, Any]:
         # Unique per user (the turn counter only grows) and sorting by time.
         "id": f"{int(ctx.now.timestamp()):010x}{ctx.session.turn:06x}",
         "created": ctx.now.isoformat(timespec="minutes"),
-        "follow_up_at": (ctx.now + timedelta(hours=FOLLOW_UP_HOURS[when])).isoformat(
-            timespec="minutes"
+        "follow_up_at": stamp(
+            follow_up_at(when, d.get("when_text", ""), ctx.session.profile.tz, ctx.now)
         ),
         "rel": ctx.rel,
         "them": _them(ctx)["them"],

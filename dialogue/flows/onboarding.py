@@ -15,7 +15,8 @@ NAME_MAX = 40
 AGE_BANDS = ((1, "baby"), (4, "toddler"), (13, "child"))  # under this many years; older: teen
 
 
-def _zone(text: str, ctx: Ctx) -> str | None:
+def parse_zone(text: str, ctx: Ctx) -> str | None:
+    """A zone from a city, a zone name or the local time ("it's 9pm here")."""
     aliases = ctx.engine.content.locale(ctx.session.locale).data.get("places", {})
     return find_zone(text, ctx.now, aliases)
 
@@ -54,9 +55,9 @@ STEPS = [
     Step("time", CHOICE, (*TIMES, "own"), group="time", save="profile.reflect_time",
          convert=lambda c: TIMES.get(c, ""), text_to="onboarding.time_own"),
     Step("time_own", TEXT, save="profile.reflect_time", parse=lambda t, _: find_time(t)),
-    Step("tz", TEXT, save="profile.tz", parse=_zone, vars=_time_vars),
+    Step("tz", TEXT, save="profile.tz", parse=parse_zone, vars=_time_vars),
     Step("tz_confirm", CHOICE, ("yes", "no"), group="confirm", vars=_zone_vars,
-         on_text="retype", parse=_zone, text_save="profile.tz"),
+         on_text="retype", parse=parse_zone, text_save="profile.tz"),
     Step("done", GOTO, enter=_done, goto="menu.home"),
 ]  # fmt: skip
 

@@ -7,6 +7,7 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,46 @@ def test_interactive_chat_to_a_plan_card_then_back_again(tmp_path: Path) -> None
 def test_in_memory_database_works(tmp_path: Path) -> None:
     out = run_jsonl(Path(":memory:"), [{"text": "/start"}, {"press": "next"}])
     assert out[-1]["state"] == "onboarding.relationship"
+
+
+DAILY = [  # a partner's user in Berlin, reflections at 21:00
+    {"text": "/start"}, {"press": "next"}, {"press": "partner"}, {"text": "Sam"},
+    {"press": "yes"}, {"press": "own"}, {"text": "21:00"}, {"text": "Berlin"}, {"press": "yes"},
+]  # fmt: skip
+
+
+def test_jsonl_tick_says_what_is_due_and_only_once(tmp_path: Path) -> None:
+    start = "2026-10-24T12:00:00+00:00"
+    lines = [{**line, "now": start} for line in DAILY] + [
+        {"tick": True, "now": "2026-10-24T18:59:00+00:00"},  # 20:59 in Berlin: not yet
+        {"tick": True, "now": "2026-10-24T19:00:30+00:00"},  # 21:00 CEST
+        {"tick": True, "now": "2026-10-24T19:05:00+00:00"},  # nothing twice
+        {"text": "We laughed about the burnt toast", "now": "2026-10-24T19:06:00+00:00"},
+        {"tick": True, "now": "2026-10-25T20:00:30+00:00"},  # 21:00 CET, after the change
+    ]
+    out = run_jsonl(tmp_path / "coach.db", lines)
+    quiet, first, again, answered, after_change = out[-5:]
+    assert quiet["replies"] == [] and quiet["due"] == []
+    assert first["due"] == ["reflection"] and first["state"] == "daily.prompt"
+    assert "Today's reflection" in first["replies"][0]["text"]
+    assert [b["id"] for b in first["replies"][0]["buttons"][0]] == ["skip", "another", "pause",
+                                                                     "retime"]  # fmt: skip
+    assert again["replies"] == []
+    assert answered["state"] == "menu.home"
+    assert after_change["due"] == ["reflection"]
+    assert after_change["replies"][0]["text"] != first["replies"][0]["text"]  # a new prompt
+    journal = run_jsonl(tmp_path / "coach.db", [{"text": "/journal"}])
+    assert "A reflection" in journal[0]["replies"][0]["text"]
+
+
+def test_interactive_chat_shows_what_came_due_while_it_was_closed(tmp_path: Path) -> None:
+    db = tmp_path / "coach.db"
+    now = datetime.now(UTC)  # the chat reads the real clock: a zone where it is about noon
+    hours = (12 - now.hour + 11) % 24 - 11
+    zone = f"UTC{'+' if hours >= 0 else '-'}{abs(hours):02d}:00"
+    setup = [*DAILY[:6], {"text": "11:00"}, {"text": zone}, {"press": "yes"}]
+    earlier = (now - timedelta(hours=2)).isoformat()  # about 10:00 there: before 11:00
+    run_jsonl(db, [{**line, "now": earlier} for line in setup])
+    shown = chat(str(db), "/quit\n")  # opened at about noon: the 11:00 reflection waits
+    assert "came up while you were away" in shown
+    assert "Today's reflection" in shown

@@ -10,7 +10,7 @@ import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.telegram_adapter.request import answer
-from bot.telegram_adapter.sending import MESSAGE_MAX, Sender, keyboard, split_html
+from bot.telegram_adapter.sending import MESSAGE_MAX, Sender, Throttle, keyboard, split_html
 from dialogue.content import Rendered
 
 
@@ -75,7 +75,8 @@ def run(failures: list[Exception]) -> tuple[Any, Script, list[float], list[int]]
 
 def test_retry_after_is_waited_out() -> None:
     result, script, slept, _ = run([RetryAfter(timedelta(seconds=3))])
-    assert (result, script.calls, slept) == ("ok", 2, [3.0])
+    assert (result, script.calls) == ("ok", 2)
+    assert slept == [pytest.approx(3.0, abs=0.05)]  # from the 429 to the next call
 
 
 def test_server_errors_back_off() -> None:
@@ -143,3 +144,31 @@ def test_an_answer_that_is_not_json_is_a_network_error_without_the_url() -> None
 def test_giving_up_after_the_attempts() -> None:
     result, script, slept, _ = run([NetworkError("x")] * 4)
     assert (result, script.calls, len(slept)) == (None, 4, 4)
+
+
+def test_throttle_paces_messages_and_a_429_holds_every_chat() -> None:
+    """At most `rate` a second overall, a chat its burst and then one a second; a pause
+    (a 429's retry_after) holds calls for every chat, not only the one refused."""
+
+    async def scenario() -> tuple[list[float], list[float], float]:
+        loop = asyncio.get_running_loop()
+        throttle = Throttle(rate=20, burst=2)
+        start = loop.time()
+        overall = []
+        for chat in range(30):  # 30 chats, one message each: 20 a second
+            await throttle.wait(chat, True)
+            overall.append(loop.time() - start)
+        one_chat = []
+        start = loop.time()
+        for _ in range(4):  # one chat: 2 at once, then one a second
+            await throttle.wait(999, True)
+            one_chat.append(loop.time() - start)
+        throttle.pause(0.3)
+        start = loop.time()
+        await throttle.wait(5, False)  # not a message, another chat: still held
+        return overall, one_chat, loop.time() - start
+
+    overall, one_chat, held = asyncio.run(scenario())
+    assert overall[-1] >= 1.2  # 30 messages at 20 a second, a tenth of a second's burst
+    assert one_chat[1] < 0.2 and one_chat[2] >= 0.9 and one_chat[3] >= 1.9
+    assert held >= 0.29

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
-from coach_testing import event_of
+from coach_testing import run_step
 
 from dialogue.content import Content
 from dialogue.engine import Engine, Turn
@@ -34,6 +34,9 @@ def check_step(n: int, step: dict[str, Any], turn: Turn, content: Content) -> No
         assert set(step["cues"]) <= set(turn.cues), where
     if "effects" in step:
         assert [e.kind for e in turn.effects] == step["effects"], where
+    if "next_due" in step:  # where the reminder row goes: a UTC stamp, or null (deleted)
+        moves = [e.data["at"] for e in turn.effects if e.kind in ("schedule", "follow_up")]
+        assert moves and moves[-1] == step["next_due"], (where, moves)
     buttons = [b.id for r in turn.replies for b in r.flat_buttons]
     if "buttons" in step:
         assert set(step["buttons"]) <= set(buttons), where
@@ -79,7 +82,7 @@ def test_conversation(path: Path, engine: Engine, content: Content, now: datetim
     session = Session(script.get("user", "u1"), seed=script.get("seed", 1))
     for n, step in enumerate(script["steps"], 1):
         at = datetime.fromisoformat(step["now"]) if "now" in step else now
-        turn = engine.handle(session, event_of(step), at)
+        turn = run_step(engine, session, step, at)
         check_step(n, step, turn, content)
         session = Session.from_json(turn.session.to_json())  # as storage would
 

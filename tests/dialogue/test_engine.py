@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from coach_testing import NOW, event_of
+from coach_testing import NOW, run_step
 
 from dialogue.content import Content
 from dialogue.engine import Engine
@@ -27,7 +27,8 @@ def walk(engine: Engine, now: datetime, script: str) -> list[Session]:
     session = Session("walker", seed=4)
     seen = []
     for step in steps:
-        session = engine.handle(session, event_of(step), now).session
+        at = datetime.fromisoformat(step["now"]) if "now" in step else now
+        session = run_step(engine, session, step, at).session
         seen.append(session)
     return seen
 
@@ -35,7 +36,13 @@ def walk(engine: Engine, now: datetime, script: str) -> list[Session]:
 @pytest.fixture(scope="module")
 def every_state(engine: Engine) -> list[Session]:
     seen: dict[str, Session] = {}
-    for script in ("toddler_to_plan.yaml", "space_and_delete.yaml", "partner_drafts.yaml"):
+    for script in (
+        "toddler_to_plan.yaml",
+        "space_and_delete.yaml",
+        "partner_drafts.yaml",
+        "daily_reflection.yaml",
+        "repair_follow_up.yaml",
+    ):
         for s in walk(engine, NOW, script):
             if not s.state.startswith(("safety.", "start.")):
                 seen.setdefault(s.state, s)

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from fake_telegram import TOKEN, FakeTelegram
 
-from bot.coach import Coach
+from bot.coach import Clock, Coach, utc_now
 from bot.settings import Settings
 from bot.storage import SQLiteStore
 from bot.telegram_adapter.app import SECRET_HEADER, WebhookServer, build_application, start, stop
@@ -28,17 +28,19 @@ def settings_for(fake: FakeTelegram, **extra: Any) -> Settings:
     )  # fmt: skip
 
 
-def coach_for(db: Path) -> Coach:
+def coach_for(db: Path, clock: Clock = utc_now) -> Coach:
     """A coach over a SQLite file, sharing the loaded content between tests."""
     global _CONTENT  # noqa: PLW0603 - content is read-only; loading it once keeps tests fast
     _CONTENT = _CONTENT or Content()
-    return Coach(Engine(_CONTENT), SQLiteStore(db))
+    return Coach(Engine(_CONTENT), SQLiteStore(db), clock)
 
 
 @contextlib.asynccontextmanager
-async def polling_bot(fake: FakeTelegram, db: Path, **extra: Any) -> AsyncIterator[Any]:
+async def polling_bot(
+    fake: FakeTelegram, db: Path, clock: Clock = utc_now, **extra: Any
+) -> AsyncIterator[Any]:
     """The Application, long polling the fake server, until the block ends."""
-    coach = coach_for(db)
+    coach = coach_for(db, clock)
     app = build_application(settings_for(fake, **extra), coach)
     async with app:
         await start(app, polling=True)

@@ -13,6 +13,7 @@ import contextlib
 import html
 import itertools
 import json
+import math
 import re
 import threading
 import time
@@ -115,6 +116,48 @@ class Fault:
     malformed: bool = False  # carry the call out, then answer a body that is not JSON
 
 
+class Bucket:
+    """A token bucket: `capacity` at once, refilled at `rate` a second."""
+
+    def __init__(self, capacity: float, rate: float) -> None:
+        self.capacity, self.rate = capacity, rate
+        self.level, self.at = capacity, time.monotonic()
+
+    def take(self) -> float:
+        """Take one token: 0.0, or the seconds until one is there (nothing taken)."""
+        now = time.monotonic()
+        self.level = min(self.capacity, self.level + (now - self.at) * self.rate)
+        self.at = now
+        if self.level >= 1.0:
+            self.level -= 1.0
+            return 0.0
+        return (1.0 - self.level) / self.rate
+
+
+class Limits:
+    """Telegram's limits on sending, enforced as Telegram does: a 429 with retry_after."""
+
+    MESSAGES = ("sendMessage", "sendPhoto", "sendDocument")
+
+    def __init__(self, rate: float, chat_burst: int, chat_rate: float = 1.0) -> None:
+        self.overall = Bucket(rate, rate)  # a second's worth at once, then `rate` a second
+        self.chat_burst, self.chat_rate = chat_burst, chat_rate
+        self.chats: dict[int, Bucket] = {}
+        self.refused = 0
+
+    def check(self, method: str, params: dict[str, Any]) -> int:
+        """0 when the call may go, else the retry_after to answer (whole seconds, as Telegram)."""
+        if method not in self.MESSAGES:
+            return 0
+        chat = int(params.get("chat_id", 0))
+        bucket = self.chats.setdefault(chat, Bucket(self.chat_burst, self.chat_rate))
+        wait = bucket.take() or self.overall.take()
+        if wait:
+            self.refused += 1
+            return max(1, math.ceil(wait))
+        return 0
+
+
 @dataclass
 class Sent:
     """A message the bot sent, as it now stands."""
@@ -155,12 +198,14 @@ class FakeTelegram:
         self.errors: list[tuple[str, int, str]] = []
         self.faults: list[Fault] = []
         self.blocked: set[int] = set()
+        self.forbidden: list[int] = []  # chats whose call was refused: the user blocked the bot
         self.open_queries: set[str] = set()
         self.commands: dict[str, Any] = {}
         self.files: list[tuple[int, bytes]] = []  # (chat, content) of every file the bot sent
         self.webhook: dict[str, Any] = {}
         self.waiting: dict[int, list[float]] = {}  # chat -> injection times not yet answered
         self.latencies: list[float] = []  # injection of a message to the bot's next sendMessage
+        self.limits: Limits | None = None  # set_limits(): 429s as Telegram answers them
         self.loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._thread: threading.Thread | None = None
@@ -312,6 +357,12 @@ class FakeTelegram:
                   "new_chat_member": {"user": BOT, "status": status, "until_date": 0}}  # fmt: skip
         return self.push({"my_chat_member": change})
 
+    def set_limits(self, rate: float, chat_burst: int = 3, chat_rate: float = 1.0) -> None:
+        """Enforce Telegram's sending limits: `rate` messages a second overall, a chat
+        `chat_burst` at once and then `chat_rate` a second; beyond them, 429 and retry_after."""
+        with self.lock:
+            self.limits = Limits(rate, chat_burst, chat_rate)
+
     def fail(self, method: str | None, status: int = 500, **kw: Any) -> None:
         """Inject a fault for the next matching call(s)."""
         with self.lock:
@@ -331,11 +382,13 @@ class FakeTelegram:
             return self.messages[(chat_id, m.message_id)]
 
     def _checks(self, check: Callable[[], Any], timeout: float) -> Iterator[Any]:
-        """check()'s result, under the lock, until the deadline; then TimeoutError."""
+        """check()'s result, computed under the lock (and yielded outside it, so the server
+        is not held up while the caller waits), until the deadline; then TimeoutError."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:
-                yield check()
+                result = check()
+            yield result
         raise TimeoutError("the bot did not do what was expected in time")
 
     def wait_until(self, check: Callable[[], Any], timeout: float = 15.0) -> Any:
@@ -381,6 +434,11 @@ class FakeTelegram:
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
         params = await self._params(request)
+        if self.limits is not None:
+            with self.lock:
+                retry = self.limits.check(method, params)
+            if retry:
+                return self._error(method, TelegramError(429, _describe(429), retry))
         fault = self._take_fault(method)
         if fault:
             if fault.delay:
@@ -482,6 +540,8 @@ class FakeTelegram:
 
     def _reachable(self, chat_id: int) -> None:
         if chat_id in self.blocked:
+            with self.lock:
+                self.forbidden.append(chat_id)
             raise TelegramError(403, "Forbidden: bot was blocked by the user")
 
     def _visible(self, p: dict[str, Any]) -> str:

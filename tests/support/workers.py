@@ -37,12 +37,14 @@ def pg_schema() -> Iterator[str]:
 class Worker:
     """One `repair-coach run --webhook` process."""
 
-    def __init__(self, fake: FakeTelegram, url: str, tmp: Path) -> None:
+    def __init__(
+        self, fake: FakeTelegram, url: str, tmp: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.port, self.tmp = free_port(), tmp
         self.env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
                     "TELEGRAM_API_BASE_URL": fake.base_url, "REPAIR_COACH_DATABASE_URL": url,
                     "REPAIR_COACH_WEBHOOK_SECRET": SECRET,
-                    "REPAIR_COACH_DATABASE": str(tmp / "unused.db")}  # fmt: skip
+                    "REPAIR_COACH_DATABASE": str(tmp / "unused.db"), **(env or {})}  # fmt: skip
         self.proc: subprocess.Popen[bytes] | None = None
         self.start()
 

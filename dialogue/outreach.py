@@ -1,0 +1,130 @@
+"""The coach writing first: a reminder that came due, and the commands that set reminders.
+
+`due` decides what a due row of the schedule becomes: a reflection or follow-up said now,
+or nothing said and the row moved on (missed days are skipped, never sent in a burst; a user
+mid-conversation is not interrupted; a user in the safety flow gets no cheerful prompt).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from dialogue.daily import (
+    DAILY_REF,
+    FOLLOW_UP,
+    QUIET,
+    REFLECTION,
+    at_local,
+    enabled,
+    local_day,
+    next_reflection,
+    parse_stamp,
+    quiet,
+    stamp,
+)
+from dialogue.events import Command, Event, Located, Text, Unsupported
+from dialogue.flows import daily, onboarding
+from dialogue.places import local_clock
+from dialogue.replies import Effect
+
+if TYPE_CHECKING:
+    from dialogue.engine import Ctx
+
+ZONE_PARSERS = (onboarding.parse_zone,)  # steps whose answer is a zone (a location answers)
+
+
+def command(ctx: Ctx, event: Command) -> None:
+    """/timezone [zone], /pause, /resume: done at once where they can be, else asked."""
+    s = ctx.session
+    if event.name == "pause":
+        daily.pause(ctx)
+    elif event.name == "resume":
+        if not daily.turn_on(ctx):
+            daily.interrupt(ctx, "daily.time")
+            return
+    else:
+        found = onboarding.parse_zone(event.arg, ctx) if event.arg else None
+        if found is None:
+            if event.arg:
+                ctx.say("daily.tz_invalid")
+            daily.interrupt(ctx, "daily.tz")
+            return
+        _set_zone(ctx, found)
+    if s.state != "start.new":
+        ctx.engine.prompt(ctx)
+
+
+def _set_zone(ctx: Ctx, tz: str) -> None:
+    ctx.session.profile.tz = tz
+    ctx.say("daily.tz_set", tz=tz, local_now=local_clock(tz, ctx.now),
+            time=ctx.session.profile.reflect_time)  # fmt: skip
+
+
+def located(ctx: Ctx, event: Located) -> Event:
+    """A shared location as the event it means: the answer to a question about the zone,
+    else `/timezone <zone>` (set at once)."""
+    state = ctx.session.state
+    if not event.tz or state == "start.new":
+        return Unsupported("location")
+    _, step = ctx.engine.step(state)
+    return Text(event.tz) if step.parse in ZONE_PARSERS else Command("timezone", event.tz)
+
+
+def due(ctx: Ctx, kind: str, ref: str, at: datetime) -> None:
+    """A reflection or a follow-up came due (at `at`): say it now, or move it on."""
+    if kind == REFLECTION:
+        _reflection(ctx, at)
+    else:
+        _follow_up(ctx, ref)
+
+
+def _busy(ctx: Ctx) -> bool:
+    """Mid-conversation: the user wrote lately, or a reminder just asked them something."""
+    s = ctx.session
+    sent = s.daily.get("sent_at", "")
+    asked = s.flow in ("daily", "followup") and sent and ctx.now - parse_stamp(sent) < QUIET
+    return not quiet(s, ctx.now) or bool(asked)
+
+
+def _reflection(ctx: Ctx, at: datetime) -> None:
+    s, now = ctx.session, ctx.now
+    p, d = s.profile, s.daily
+    today = local_day(p.tz, now)
+
+    def move(moment: datetime | None) -> None:
+        ctx.effects.append(
+            Effect(
+                "schedule",
+                {"kind": REFLECTION, "ref": DAILY_REF, "at": stamp(moment) if moment else None},
+            )
+        )
+
+    if not enabled(p):
+        move(None)
+    elif local_day(p.tz, at) < today and at_local(today, p.reflect_time, p.tz) > now:
+        move(next_reflection(p, now, d.get("last_day", "")))  # missed days; today's to come
+    elif d.get("last_day") == today.isoformat() or s.flow == "safety":
+        move(next_reflection(p, now, today.isoformat()))  # done today, or not today
+    elif _busy(ctx):
+        later = now + QUIET
+        move(later if local_day(p.tz, later) == today
+             else next_reflection(p, now, today.isoformat()))  # fmt: skip
+    else:
+        daily.new_prompt(ctx)
+        daily.interrupt(ctx, "daily.prompt")
+        d["last_day"], d["sent_at"] = today.isoformat(), stamp(now)
+        move(next_reflection(p, now, today.isoformat()))
+
+
+def _follow_up(ctx: Ctx, ref: str) -> None:
+    s = ctx.session
+    if not any(plan.get("id") == ref for plan in s.plans):
+        ctx.effects.append(Effect(FOLLOW_UP, {"plan": ref, "at": None}))  # gone: forget it
+    elif s.flow == "safety" or _busy(ctx):
+        later = ctx.now + (timedelta(days=1) if s.flow == "safety" else QUIET)
+        ctx.effects.append(Effect(FOLLOW_UP, {"plan": ref, "at": stamp(later)}))
+    else:
+        s.daily["plan"], s.daily["sent_at"] = ref, stamp(ctx.now)
+        daily.interrupt(ctx, "followup.ask")
+        ctx.effects.append(Effect(FOLLOW_UP, {"plan": ref, "at": None}))

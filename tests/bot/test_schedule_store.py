@@ -1,0 +1,150 @@
+"""The schedule on both engines: claimed once by any number of workers, fired exactly once,
+parked while a user has blocked the bot, and never lost when a worker dies mid-way."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.coach import Coach
+from bot.storage import Store
+from bot.storage.outreach import NEVER
+from dialogue.engine import Engine, Turn
+from dialogue.events import Command, Text
+from dialogue.session import Session
+
+MakeStore = Callable[..., Store]
+SAT = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)  # New York's reminder at 20:00 is 01:00 UTC
+DUE = datetime(2026, 3, 8, 1, 0, tzinfo=UTC)
+
+
+def subscribe(store: Store, engine: Engine, user: str, *, now: datetime = SAT,
+              tz: str = "America/New_York", clock: str = "20:00") -> None:  # fmt: skip
+    """A user past onboarding who wants a reflection at `clock` in `tz`."""
+
+    def step(_: Session | None) -> Turn:
+        s = Session(user, seed=1, state="menu.home")
+        p = s.profile
+        p.onboarded, p.relationship, p.age_band, p.reflections, p.reflect_time = (
+            True, "child", "teen", True, clock)  # fmt: skip
+        return engine.handle(s, Command("timezone", tz), now)
+
+    store.transact(user, step, now)
+
+
+def fire_all(coach: Coach, now: datetime, limit: int = 50) -> list[str]:
+    """Fire everything due; the users whose reminder said something."""
+    spoke = []
+    while fired := coach.remind(now=now, outbox=True, limit=limit):
+        spoke += [user for user, _, applied in fired if applied.queued]
+    return spoke
+
+
+def test_a_reflection_is_fired_once(make_store: MakeStore, engine: Engine) -> None:
+    store = make_store()
+    coach = Coach(engine, store)
+    subscribe(store, engine, "u")
+    assert fire_all(coach, DUE - timedelta(seconds=1)) == []
+    assert fire_all(coach, DUE) == ["u"]
+    assert fire_all(coach, DUE) == []  # moved on to the next day
+    claimed = store.claim_next("u")
+    assert claimed is not None and "Today's reflection" in claimed[2]["html"]
+    assert store.claim_next("u", claimed[:2]) is None  # one message, once
+    assert fire_all(coach, DUE + timedelta(hours=23) - timedelta(minutes=1)) == []
+    assert fire_all(coach, DUE + timedelta(hours=23)) == ["u"]  # 20:00 EDT the next day
+
+
+def test_a_worker_that_dies_mid_batch_leaves_every_reminder_due(
+    make_store: MakeStore, engine: Engine
+) -> None:
+    store = make_store()
+    for user in ("a", "b", "c"):
+        subscribe(store, engine, user)
+    calls = []
+
+    def dies(session: Session, kind: str, ref: str, first: datetime) -> Turn:
+        calls.append(session.user_id)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # killed half-way through the batch
+        return engine.tick(session, kind, ref, first, DUE)
+
+    with pytest.raises(KeyboardInterrupt):
+        store.fire_due(DUE, dies, limit=10, outbox=lambda turn: [])
+    assert sorted(fire_all(Coach(engine, store), DUE)) == ["a", "b", "c"]  # nothing was lost
+
+
+def test_a_turn_that_raises_postpones_its_row_only(make_store: MakeStore, engine: Engine) -> None:
+    store = make_store()
+    for user in ("a", "b"):
+        subscribe(store, engine, user)
+
+    def broken(session: Session, kind: str, ref: str, first: datetime) -> Turn:
+        if session.user_id == "a":
+            raise RuntimeError("a bug")
+        return engine.tick(session, kind, ref, first, DUE)
+
+    fired = store.fire_due(DUE, broken, limit=10, outbox=lambda turn: [])
+    assert [user for user, _, _ in fired] == ["b"]
+    assert fire_all(Coach(engine, store), DUE + timedelta(minutes=59)) == []
+    assert fire_all(Coach(engine, store), DUE + timedelta(hours=1)) == ["a"]  # an hour later
+
+
+def test_workers_claiming_together_fire_each_reminder_once(
+    make_store: MakeStore, engine: Engine
+) -> None:
+    stores = [make_store() for _ in range(4)]
+    users = [f"u{i}" for i in range(120)]
+    for user in users:
+        subscribe(stores[0], engine, user)
+    spoke: list[str] = []
+    lock = threading.Lock()
+
+    def worker(store: Store) -> None:
+        got = fire_all(Coach(engine, store), DUE, limit=7)
+        with lock:
+            spoke.extend(got)
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert Counter(spoke) == Counter(users)  # every user once, none twice
+    sent = Counter(u for u in users for _ in iter(lambda u=u: stores[0].claim_next(u), None))
+    assert sent == Counter(users)  # and one message each in the outbox
+
+
+def test_a_blocked_user_is_skipped_until_they_write_again(
+    make_store: MakeStore, engine: Engine
+) -> None:
+    store = make_store()
+    coach = Coach(engine, store)
+    subscribe(store, engine, "u")
+    store.set_active("u", False, SAT)
+    with store.transaction() as run:
+        assert run("SELECT due_at FROM schedule WHERE user_id = 'u'", ()).fetchone()[0] == NEVER
+    assert fire_all(coach, DUE + timedelta(days=3)) == []  # nothing, day after day
+    back = DUE + timedelta(days=3, hours=1)  # they write again, three days later
+    coach.apply("u", Text("hello again"), now=back)
+    assert fire_all(coach, back) == []  # the missed days are skipped, not sent late
+    assert fire_all(coach, back + timedelta(minutes=30)) == []  # not before today's time
+    assert fire_all(coach, DUE + timedelta(days=3, hours=23)) == ["u"]  # today's, on time
+
+
+def test_the_claim_reads_the_due_index(make_store: MakeStore, engine: Engine) -> None:
+    store = make_store()
+    subscribe(store, engine, "u")
+    with store.transaction() as run:
+        if store.dialect == "sqlite":
+            plan = run("EXPLAIN QUERY PLAN SELECT user_id FROM schedule WHERE due_at <= ?"
+                       " ORDER BY due_at LIMIT 10", ("x",)).fetchall()  # fmt: skip
+            assert any("schedule_due" in str(row) for row in plan), plan
+        else:
+            run("SET LOCAL enable_seqscan = off", ())
+            plan = run("EXPLAIN SELECT user_id FROM schedule WHERE due_at <= ?"
+                       " ORDER BY due_at LIMIT 10", ("x",)).fetchall()  # fmt: skip
+            assert any("schedule_due" in str(row) for row in plan), plan
