@@ -84,6 +84,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         )
     coach = Coach(Engine(_content(settings), default_country=settings.country), store)
     coach.engine.warm()  # the language layer built once, before the first update
+    # Everything loaded so far lives as long as the process: keep it out of the collector's
+    # full passes (a few hundred thousand objects of models and word lists).
+    gc.collect()
+    gc.freeze()
     try:
         import uvloop  # a faster event loop where it is installed (Linux, macOS)
 

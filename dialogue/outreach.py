@@ -63,12 +63,16 @@ def _set_zone(ctx: Ctx, tz: str) -> None:
 
 def located(ctx: Ctx, event: Located) -> Event:
     """A shared location as the event it means: the answer to a question about the zone,
-    else `/timezone <zone>` (set at once)."""
+    else (once onboarded) `/timezone <zone>`, set at once."""
     state = ctx.session.state
     if not event.tz or state == "start.new":
         return Unsupported("location")
     _, step = ctx.engine.step(state)
-    return Text(event.tz) if step.parse in ZONE_PARSERS else Command("timezone", event.tz)
+    if step.parse in ZONE_PARSERS:
+        return Text(event.tz)
+    if not ctx.session.profile.onboarded:  # onboarding asks for the zone in its own time
+        return Unsupported("location")
+    return Command("timezone", event.tz)
 
 
 def due(ctx: Ctx, kind: str, ref: str, at: datetime) -> None:

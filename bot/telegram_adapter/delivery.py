@@ -162,7 +162,7 @@ class Delivery:
                     try:
                         if chat in self.flush_first and chat > 0:  # a dead worker's leftovers
                             self.flush_first.discard(chat)
-                            await self.runtime.flush(chat, user_key(chat))
+                            await self.runtime.flush(chat, user_key(chat), paced=True)
                         blocked = await self.apply_waiting(chat)
                     finally:
                         await self.hold(chat, False)

@@ -96,17 +96,20 @@ class Runtime:
             markup = chosen(getattr(message, "reply_markup", None), query.data, tick)
             await self.sender.edit_keyboard(chat_id, message.message_id, markup)
 
-    async def flush(self, chat_id: int, key: str, claimed: Claimed | None = None) -> None:
+    async def flush(
+        self, chat_id: int, key: str, claimed: Claimed | None = None, paced: bool = False
+    ) -> None:
         """Send every message of the user's outbox that nobody has claimed, in order.
 
         Each row is claimed atomically before it is sent, so a message goes out through exactly
         one party, and it is deleted once the call is over (sent, in doubt, or given up).
+        `paced`: the chat's own limit applies too (what the coach sends first, not replies).
         """
         store, done, throttle = self.coach.store, None, self.sender.throttle
         while True:
             paid = claimed is None  # reserve the budget first: a claim goes straight out, and
             if paid:  # a worker killed while waiting on the throttle leaves nothing in doubt
-                await throttle.wait(chat_id, True)
+                await throttle.wait(chat_id, True, paced)
                 claimed = await asyncio.to_thread(store.claim_next, key, done)
                 if claimed is None:
                     throttle.refund()
@@ -115,7 +118,7 @@ class Runtime:
             buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])
             try:
                 await self.sender.send(chat_id, Rendered(m["html"], buttons, token=m["token"]),
-                                       later=True, paid=paid)  # fmt: skip
+                                       later=True, paid=paid, paced=paced)  # fmt: skip
             except NotSent:  # Telegram unreachable: the sweep sends it (and what follows) later
                 await asyncio.to_thread(store.unclaim, key, (update_id, seq), done)
                 return

@@ -81,18 +81,22 @@ class Throttle:
         """Hold every call for `seconds` (a 429 answered one of them)."""
         self.until = max(self.until, self.clock() + seconds)
 
-    async def wait(self, chat_id: int, message: bool) -> None:
-        """Wait out a pause; for a message, also its chat's and the overall budget."""
+    async def wait(self, chat_id: int, message: bool, paced: bool = True) -> None:
+        """Wait out a pause; for a message, also the overall budget and (`paced`) its chat's.
+
+        A reply to what the user just wrote is not paced per chat (the user's own pace and
+        the backlog cap bound it); what the coach sends first (reminders, leftovers) is."""
         left = self.until - self.clock()
         if left > 0:
             await self.sleep(left)
         if not message:
             return
-        limiter = self.chats.pop(chat_id, None) or AsyncLimiter(self.burst, self.burst)
-        self.chats[chat_id] = limiter
-        if len(self.chats) > CHATS_KEPT:
-            self.chats.popitem(last=False)
-        await limiter.acquire()
+        if paced:
+            limiter = self.chats.pop(chat_id, None) or AsyncLimiter(self.burst, self.burst)
+            self.chats[chat_id] = limiter
+            if len(self.chats) > CHATS_KEPT:
+                self.chats.popitem(last=False)
+            await limiter.acquire()
         if self.credit and self.clock() < self.credit_until:
             self.credit -= 1  # a reservation nobody used, still within its slot
             return
@@ -140,8 +144,8 @@ class Sender:
         self.throttle = throttle or Throttle(sleep=sleep)
 
     async def call(
-        self, chat_id: int, make: Callable[[], Awaitable[T]], message: bool = False,
-        later: bool = False, paid: bool = False,
+        self, chat_id: int, make: Callable[[], Awaitable[T]], message: bool = False, *,
+        later: bool = False, paid: bool = False, paced: bool = False,
     ) -> T | None:  # fmt: skip
         """Call the Bot API: wait out 429s, back off on 5xx and unsent requests.
 
@@ -151,7 +155,7 @@ class Sender:
         """
         for attempt in range(self.attempts):
             if attempt or not paid:  # `paid`: the first attempt's budget is reserved already
-                await self.throttle.wait(chat_id, message)
+                await self.throttle.wait(chat_id, message, paced)
             try:
                 return await make()
             except RetryAfter as err:
@@ -186,8 +190,9 @@ class Sender:
         return await request.call(f"{self.bot.base_url}/{method}", params)
 
     async def send(
-        self, chat_id: int, rendered: Rendered, later: bool = False, paid: bool = False
-    ) -> Any:
+        self, chat_id: int, rendered: Rendered, later: bool = False, paid: bool = False,
+        paced: bool = False,
+    ) -> Any:  # fmt: skip
         """Send one reply, split if it is long; the keyboard goes on the last part.
 
         `later`: raise NotSent when Telegram could not be reached after every attempt (the
@@ -202,7 +207,7 @@ class Sender:
                       "reply_markup": keyboard(rendered) if last else None}  # fmt: skip
             message = await self.call(
                 chat_id, lambda params=params: self.post("sendMessage", params), True,
-                later and i == 0, paid and i == 0,
+                later=later and i == 0, paid=paid and i == 0, paced=paced,
             )  # fmt: skip
         return message
 

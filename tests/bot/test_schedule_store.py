@@ -14,7 +14,8 @@ from bot.coach import Coach
 from bot.storage import Store
 from bot.storage.outreach import NEVER
 from dialogue.engine import Engine, Turn
-from dialogue.events import Command, Text
+from dialogue.events import Command, Press, Text
+from dialogue.progress import progress
 from dialogue.session import Session
 
 MakeStore = Callable[..., Store]
@@ -148,3 +149,26 @@ def test_the_claim_reads_the_due_index(make_store: MakeStore, engine: Engine) ->
             plan = run("EXPLAIN SELECT user_id FROM schedule WHERE due_at <= ?"
                        " ORDER BY due_at LIMIT 10", ("x",)).fetchall()  # fmt: skip
             assert any("schedule_due" in str(row) for row in plan), plan
+
+
+def test_a_follow_up_answer_is_a_repair_in_progress(make_store: MakeStore, engine: Engine) -> None:
+    store = make_store()
+    coach = Coach(engine, store)
+
+    def plan(_: Session | None) -> Turn:
+        s = Session("u", seed=1, state="conflict.when")
+        p = s.profile
+        p.onboarded, p.relationship, p.tz = True, "partner", "Europe/Berlin"
+        s.draft = {"what_happened": "we argued", "moves": ["own_part"], "line": "I'm sorry"}
+        return engine.handle(s, Press("tomorrow"), SAT)
+
+    store.transact("u", plan, SAT)
+    asked = SAT + timedelta(days=1, hours=7)  # 20:00 in Berlin (CET) the next day
+    assert fire_all(coach, asked - timedelta(minutes=1)) == []
+    assert fire_all(coach, asked) == ["u"]
+    coach.apply("u", Press("well"), now=asked + timedelta(minutes=3))
+    figures = progress(store.history("u"), asked + timedelta(minutes=5))
+    assert sum(figures.ruptures) == 1 and sum(figures.repairs) == 1
+    assert [d for d in figures.days_to_repair if d is not None] == [
+        pytest.approx(1.29, abs=0.01)  # a day and seven hours from rupture to repair
+    ]

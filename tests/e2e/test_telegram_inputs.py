@@ -93,3 +93,27 @@ def test_one_chat_in_order_many_chats_at_once(fake: FakeTelegram, tmp_path: Path
                 assert texts[2].startswith("What I keep")
 
     asyncio.run(scenario())
+
+
+def test_a_shared_location_sets_the_time_zone(fake: FakeTelegram, tmp_path: Path) -> None:
+    async def scenario() -> None:
+        async with polling_bot(fake, tmp_path / "c.db"):
+            chat = Chat(fake, 602)
+            await chat.say("/start")
+            await chat.tap("Next")
+            await chat.tap("My partner")
+            await chat.say("Sam")
+            await chat.tap("Not now")
+            before = chat.count()
+            fake.location(chat.id)  # Berlin, at the question where they are: the answer
+            out = await chat.settle(before)
+            assert "Europe/Berlin" in out[-1].text
+            await chat.tap("Yes, that's right")
+            await chat.say("/timezone")
+            before = chat.count()
+            fake.location(chat.id)
+            out = await chat.settle(before)
+            assert "Got it: Europe/Berlin" in out[0].text
+        assert fake.errors == []
+
+    asyncio.run(scenario())
