@@ -353,6 +353,10 @@ class Guards:
     reporting: frozenset[str]
     child_subject: re.Pattern[str]
     adult_subject: re.Pattern[str]
+    # Of the third-person words, those that are only ever a clause's subject ("he", "she"):
+    # for the user's own acts, a child merely named before ("insurance in the kids' names")
+    # does not make the act theirs.
+    subject_pronouns: frozenset[str] = frozenset()
 
     @classmethod
     def build(cls, spec: dict[str, Any], compiler: Compiler) -> Guards:
@@ -370,6 +374,7 @@ class Guards:
             reporting=frozenset(stem(w) for w in spec.get("reporting", [])),
             child_subject=compiler.compile(spec.get("child_subject", []), "guards.child_subject"),
             adult_subject=compiler.compile(spec.get("adult_subject", []), "guards.adult_subject"),
+            subject_pronouns=frozenset(stem(w) for w in spec.get("subject_pronouns", [])),
         )
 
     def child_before(self, stems: str, start: int) -> bool:
@@ -388,11 +393,16 @@ class Guards:
         part = " " + stems[left:end] + " "
         return bool(self.adult_subject.search(part)) and not self.child_subject.search(part)
 
-    def subject(self, stems: str, start: int, end: int) -> str:
+    def subject(
+        self, stems: str, start: int, end: int, *, act: bool = False, named: bool = False
+    ) -> str:
         """ "first" or "third": who a match speaks of.
 
         Reported speech counts for its speaker ("he texted 'i can't do this'"); otherwise the
-        match's own words, else the nearest person before it in the sentence.
+        match's own words, else the nearest person before it in the sentence. For an `act` (a
+        farewell, a plan) only a subject pronoun speaks of someone else: "made sure the
+        insurance is in the kids' names" is the user's act, "she gave away her things" is not.
+        With `named`, "" when nobody is named at all.
         """
         left, _ = _sentence(stems, start, end)
         before = stems[left:start].split()
@@ -405,17 +415,18 @@ class Guards:
                     if word in self.third_person:
                         return "third"
                 break
+        third = self.subject_pronouns if act and self.subject_pronouns else self.third_person
         words = set(stems[start:end].split())
         if self.first_person & words:
             return "first"
-        if self.third_person & words:
+        if third & words:
             return "third"
         for word in reversed(before):
             if word in self.first_person:
                 return "first"
-            if word in self.third_person:
+            if word in third:
                 return "third"
-        return "first"  # nobody named: the one writing
+        return "" if named else "first"  # nobody named: the one writing (or "" if `named`)
 
     def why_weak(self, stems: str, start: int, end: int) -> str:
         """ "negated", "past", "media" or "" for a match at stems[start:end]."""

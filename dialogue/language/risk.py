@@ -53,6 +53,9 @@ ABOUT_OTHERS = {
 # A child's-emergency match that speaks of the user ("i can't breathe") is the user's own.
 ABOUT_USER = {"child_medical": "medical", "child_self_harm": "self_harm",
               "child_suicidal": "active_ideation"}  # fmt: skip
+# The user's own acts and thoughts about others: a child named before the match is more often
+# the one provided for ("the kids' names", "for my son") than the one acting.
+USER_ACTS = frozenset({"preparatory", "plan_means", "burden"})
 _URGENCY = {label: (KINDS.index(kind), i) for i, (label, (kind, _)) in enumerate(LABELS.items())}
 
 
@@ -167,7 +170,7 @@ class RiskNet:
         kept = []
         for h in out:
             who = LABELS[h.label][1]
-            subject = self.guards.subject(stems, h.start, h.end)
+            subject = self.guards.subject(stems, h.start, h.end, act=h.label in USER_ACTS)
             if who == "user":
                 if any(o.start <= h.start and h.end <= o.end for o in others):
                     continue
@@ -177,6 +180,12 @@ class RiskNet:
                 h.label in ABOUT_USER
                 and subject == "first"
                 and not self.guards.names_other(stems, h.start, h.end)
+                # a child's self-harm or suicidal words are the user's only when the user is
+                # named ("found razor blades taped under his desk" is about the child)
+                and (
+                    h.label == "child_medical"
+                    or self.guards.subject(stems, h.start, h.end, named=True) == "first"
+                )
             ):
                 # "if i did not wake up": a child's emergency word said of the user.
                 kept.append(_Hit(ABOUT_USER[h.label], h.tier, h.weak, h.start, h.end, "user"))
