@@ -202,6 +202,9 @@ CUE_TABLE = [
     ("I've been so short with everyone lately", "ownership"),
     ("Sorry for snapping at breakfast", "ownership"),
     ("Night night, don't let the bedbugs bite", "warmth"),
+    ("Can't be arsed going over it again", "stonewalling"),
+    ("Nice of you to finally show up", "contempt"),
+    ("You know full well why I was late", "defensiveness"),
 ]
 
 
@@ -232,6 +235,7 @@ def test_every_cue_has_a_row() -> None:
         ("sorry I walked off in the middle of our talk", {"stonewalling"}),
         ("I'm done with the washing up, fancy a film?", {"stonewalling"}),
         ("my son keeps telling me 'you never let me do anything'", {"criticism"}),
+        ("You're allowed to not want to talk yet", {"pressure", "stonewalling"}),
     ],
 )
 def test_gentle_lines_carry_no_horsemen(analyzer: Analyzer, text: str, absent: set[str]) -> None:
