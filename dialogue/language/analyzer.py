@@ -35,6 +35,8 @@ CUES = (
 CRISIS_KINDS = KINDS  # most urgent first
 HARSH_CUES = frozenset({"criticism", "contempt", "defensiveness", "pressure", "stonewalling"})
 _DEFENSIVENESS = frozenset({"defensiveness"})
+_EVALUATION = frozenset({"evaluation"})
+_OWNABLE = HARSH_CUES | _EVALUATION  # not read again in what the user owns
 _ALL_CUES = frozenset(CUES)
 
 _SPACES = re.compile(r"[ \t]{2,}")
@@ -51,6 +53,13 @@ def _fast_start(pattern: str) -> str:
     r"""A leading `\b` as a space: normalized text has one before every word, and a pattern
     that starts with plain letters is found many times faster than one that starts with `\b`."""
     return " " + pattern[2:] if pattern.startswith("\\b") else pattern
+
+
+def _keep(m: re.Match[str]) -> str:
+    """What a reported-speech pattern leaves: its `keep` group (the user's own act, "I called
+    her"), or one space."""
+    kept = m.groupdict().get("keep")
+    return f" {kept} " if kept else " "
 
 
 class LexiconError(ValueError):
@@ -178,7 +187,7 @@ class Analyzer:
         if chars & _SINGLE_QUOTES and _OPENING_SINGLE.search(text):
             text = self.reported["single_quotes"].sub(" ", text)
         text = self.reported["clause"].sub(" ", text)
-        return _SPACES.sub(" ", self.reported["called"].sub(" ", text))
+        return _SPACES.sub(" ", self.reported["called"].sub(_keep, text))
 
     def cues(self, text: str) -> tuple[str, ...]:
         """The cues present, in the canonical order.
@@ -210,11 +219,13 @@ class Analyzer:
             th = self.cue_model.thresholds if self.cue_model else {}
             sure = {c for c, p in probs.items() if p >= th.get(c, 0.5)}
         found = self.cue_set.keys(norm, _ALL_CUES - sure if sure else None)
-        harsh = found & HARSH_CUES
+        harsh = found & _OWNABLE
         if harsh:
             not_owned = self.reported["owned"].sub(" ", own)
             rest = normalize(self.reported["actions"].sub(" ", not_owned))
-            kept = self.cue_set.keys(rest, frozenset(harsh))
+            kept = self.cue_set.keys(rest, frozenset(harsh - _EVALUATION))
+            if "evaluation" in harsh:  # a label the user owns ("sorry I called you lazy")
+                kept |= self.cue_set.keys(normalize(not_owned), _EVALUATION)
             if "defensiveness" in harsh - kept:  # an excuse often tells what others did
                 kept |= self.cue_set.keys(normalize(not_owned), _DEFENSIVENESS)
             found -= harsh - kept
