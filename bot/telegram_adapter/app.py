@@ -116,7 +116,8 @@ async def start(app: Application, polling: bool) -> Delivery:
 
 
 async def stop(app: Application) -> None:
-    """Stop the delivery, then the Application."""
+    """Stop the scheduler's rounds and the delivery, then the Application."""
+    app.bot_data["scheduler"].stop()
     await app.bot_data["delivery"].stop()
     await app.stop()
 

@@ -33,10 +33,11 @@ class Scheduler:
         self.waiting_max = waiting_max  # chats with messages on their way before claiming more
         self.pruned = 0.0
         self.running = False
+        self.stopping = False  # set at shutdown: a tick working off a backlog ends its round
 
     async def tick(self, _context: Any = None) -> int:
         """Fire every reminder due now (as the sending keeps pace); return how many spoke."""
-        if self.running:  # a long tick (a big backlog) is still at work
+        if self.running or self.stopping:  # a long tick (a big backlog) is still at work
             return 0
         self.running = True
         try:
@@ -55,8 +56,8 @@ class Scheduler:
             await d.db(d.store.prune, coach.clock())
             self.pruned = loop.time()
         spoke = 0
-        while True:
-            while len(d.active) >= self.waiting_max:  # let the sending catch up
+        while not self.stopping:
+            while len(d.active) >= self.waiting_max and not self.stopping:  # sending catches up
                 await asyncio.sleep(0.05)
             fired = await d.db(partial(coach.remind, now=coach.clock(), outbox=True, limit=BATCH))
             for user, _, applied in fired:
@@ -65,4 +66,9 @@ class Scheduler:
                     d.kick(chat, flush=True)
                     spoke += 1
             if len(fired) < BATCH:
-                return spoke
+                break
+        return spoke
+
+    def stop(self) -> None:
+        """Fire nothing more (what is fired is in the outbox; the rest stays due)."""
+        self.stopping = True

@@ -174,3 +174,32 @@ def test_two_workers_share_a_batch_without_duplicates_and_a_kill_loses_nothing_d
         assert len(missing) <= 2  # and only what was on the wire: nothing waiting in a queue
         assert [e for e in fake.errors if e[1] == 429] == []  # 2 x 15 a second: within 30
         store.close()
+
+
+def test_stopping_with_a_backlog_keeps_the_rest_due(fake: FakeTelegram, tmp_path: Path) -> None:
+    db = tmp_path / "coach.db"
+    chats = list(range(3000, 3400))
+    subscribe(db, chats)
+    fake.set_limits(rate=30, chat_burst=1)
+    clock = Clock(DUE + timedelta(seconds=5))
+
+    async def scenario() -> None:
+        async def run_briefly() -> None:
+            async with polling_bot(fake, db, clock, tick_seconds=0.2, send_rate=30):
+                await fake.until(lambda: len(fake.sent) >= 10, 30)
+
+        await asyncio.wait_for(run_briefly(), 40)  # stops promptly, mid-backlog
+
+    asyncio.run(scenario())
+    first = Counter(int(c["chat_id"]) for c in fake.calls_of("sendMessage"))
+    assert 10 <= len(first) < len(chats) and max(first.values()) == 1
+
+    async def again() -> None:  # restarted: the rest are sent, none of the first twice
+        async with polling_bot(fake, db, clock, tick_seconds=0.2, send_rate=300):
+            await fake.until(lambda: len(fake.calls_of("sendMessage")) >= len(chats), 60)
+            await asyncio.sleep(0.5)
+
+    fake.set_limits(rate=300, chat_burst=1)
+    asyncio.run(again())
+    total = Counter(int(c["chat_id"]) for c in fake.calls_of("sendMessage"))
+    assert total == Counter(chats)
