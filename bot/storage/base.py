@@ -435,9 +435,11 @@ class SQLStore(OutreachStore, ABC):
         with self.transaction() as run:
             done = run("DELETE FROM processed_updates WHERE at < ?",
                        ((now - PROCESSED_KEPT).isoformat(),)).rowcount  # fmt: skip
-            old = run("DELETE FROM outbox WHERE at < ?", ((now - OUTBOX_KEPT).isoformat(),))
-            stuck = run("DELETE FROM inbox WHERE at < ?", ((now - PROCESSED_KEPT).isoformat(),))
-            return {"processed_updates": done, "outbox": old.rowcount, "inbox": stuck.rowcount}
+            old = run("DELETE FROM outbox WHERE at < ?",
+                      ((now - OUTBOX_KEPT).isoformat(),)).rowcount  # fmt: skip
+            stuck = run("DELETE FROM inbox WHERE at < ?",
+                        ((now - PROCESSED_KEPT).isoformat(),)).rowcount  # fmt: skip
+            return {"processed_updates": done, "outbox": old, "inbox": stuck}
 
     # -- the user's data ------------------------------------------------------------------------
 

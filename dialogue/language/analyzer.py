@@ -21,6 +21,7 @@ from dialogue.language.model import LinearModel, ModelError
 from dialogue.language.patterns import (
     PatternError,
     PatternSet,
+    regex,
     required_words,
     split_first_group,
 )
@@ -133,7 +134,7 @@ class Analyzer:
                 try:
                     re.compile(p)
                     entries.extend(
-                        (c, re.compile(_fast_start(piece)), required_words(piece))
+                        (c, regex(_fast_start(piece)), required_words(piece))
                         for piece in split_first_group(p)
                     )
                 except re.error as err:

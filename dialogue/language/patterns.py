@@ -15,6 +15,7 @@ from __future__ import annotations
 import itertools
 import re
 from dataclasses import dataclass
+from functools import cache
 from re import _constants as sre_c  # the parser's op codes, to read a pattern's first word
 from re import _parser as sre_parse
 from typing import Any
@@ -110,9 +111,9 @@ class Compiler:
         for i, p in enumerate(patterns):
             src = self.source(str(p), f"{where}[{i}]")
             try:
-                re.compile(src)
+                regex(src)
                 for piece in split_first_group(src):
-                    out.append((re.compile(f" (?:{piece})(?= )"), required_words(piece)))
+                    out.append((regex(f" (?:{piece})(?= )"), required_words(piece)))
             except re.error as err:
                 raise PatternError(f"{where}[{i}]: {err}") from err
         return out
@@ -177,6 +178,14 @@ def split_first_group(source: str, limit: int = 200) -> list[str]:  # noqa: PLR0
     return [f"{lead}(?:{source[a + 1 : b]}){rest}" for a, b in itertools.pairwise(bounds)]
 
 
+@cache
+def regex(source: str) -> re.Pattern[str]:
+    """re.compile, remembered for the process (re's own cache holds 512; a locale has
+    thousands of patterns, and tests build analyzers many times)."""
+    return re.compile(source)
+
+
+@cache
 def required_words(source: str) -> tuple[frozenset[str], ...]:
     r"""For each word slot every match must fill, the words that can fill it.
 

@@ -129,11 +129,11 @@ def test_a_blocked_user_is_skipped_until_they_write_again(
     with store.transaction() as run:
         assert run("SELECT due_at FROM schedule WHERE user_id = 'u'", ()).fetchone()[0] == NEVER
     assert fire_all(coach, DUE + timedelta(days=3)) == []  # nothing, day after day
-    back = DUE + timedelta(days=3, hours=1)  # they write again, three days later
+    back = DUE + timedelta(days=2, hours=16)  # they write again at 13:00, days later
     coach.apply("u", Text("hello again"), now=back)
     assert fire_all(coach, back) == []  # the missed days are skipped, not sent late
     assert fire_all(coach, back + timedelta(minutes=30)) == []  # not before today's time
-    assert fire_all(coach, DUE + timedelta(days=3, hours=23)) == ["u"]  # today's, on time
+    assert fire_all(coach, DUE + timedelta(days=2, hours=23)) == ["u"]  # today's, on time
 
 
 def test_the_claim_reads_the_due_index(make_store: MakeStore, engine: Engine) -> None:

@@ -24,10 +24,10 @@ pytestmark = pytest.mark.slow
 GREETING = "Hi, I'm a coach"
 
 
-def run_bot(fake: FakeTelegram, db: Path, err: Path) -> subprocess.Popen[bytes]:
+def run_bot(fake: FakeTelegram, db: Path, err: Path, **env_extra: str) -> subprocess.Popen[bytes]:
     """`repair-coach run` (long polling) in its own process."""
     env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_API_BASE_URL": fake.base_url,
-           "REPAIR_COACH_DATABASE": str(db)}  # fmt: skip
+           "REPAIR_COACH_DATABASE": str(db), **env_extra}  # fmt: skip
     command = [str(Path(sys.executable).parent / "repair-coach"), "run"]
     with err.open("ab") as log:
         return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
@@ -35,10 +35,11 @@ def run_bot(fake: FakeTelegram, db: Path, err: Path) -> subprocess.Popen[bytes]:
 
 def test_kill_9_with_a_polling_backlog_loses_nothing(fake: FakeTelegram, tmp_path: Path) -> None:
     """Updates confirmed to Telegram are stored first: after kill -9 every one is answered,
-    none twice."""
+    none twice, but for the one message that was on the wire (it may have arrived)."""
     chats = range(1100, 1110)
     fake.fail("sendMessage", 0, delay=0.4, count=1000)  # a slow Bot API: a backlog builds up
-    bot = run_bot(fake, tmp_path / "c.db", tmp_path / "err.log")
+    one_at_a_time = {"REPAIR_COACH_MAX_CONCURRENT_UPDATES": "1"}
+    bot = run_bot(fake, tmp_path / "c.db", tmp_path / "err.log", **one_at_a_time)
     try:
         for chat in chats:
             fake.text(chat, "/start")
@@ -48,11 +49,18 @@ def test_kill_9_with_a_polling_backlog_loses_nothing(fake: FakeTelegram, tmp_pat
         bot.wait(10)
         with fake.lock:
             fake.faults.clear()
+        store = SQLiteStore(tmp_path / "c.db")
+        with store.transaction() as run:  # claimed, on the wire when the bot was killed
+            doubt = {int(r[0][3:]) for r in run("SELECT user_id FROM outbox WHERE sending = 1",
+                                                ()).fetchall()}  # fmt: skip
+        store.close()
+        assert len(doubt) <= 1
         bot = run_bot(fake, tmp_path / "c.db", tmp_path / "err.log")
-        fake.wait_until(lambda: all(fake.to(c) for c in chats), 30)
+        fake.wait_until(lambda: all(fake.to(c) for c in chats if c not in doubt), 30)
         time.sleep(0.5)  # anything sent twice would arrive by now
         for chat in chats:
-            assert [m.text[: len(GREETING)] for m in fake.to(chat)] == [GREETING]
+            got = [m.text[: len(GREETING)] for m in fake.to(chat)]
+            assert got == [GREETING] or (chat in doubt and got == []), (chat, got)
     finally:
         bot.send_signal(signal.SIGTERM)
         bot.wait(20)
@@ -94,11 +102,11 @@ def test_a_failure_after_the_turn_was_stored_never_asks_to_repeat(
     real = SQLiteStore.claim_next
     failures = {"left": 1}
 
-    def flaky(self: SQLiteStore, user_id: str) -> object:
+    def flaky(self: SQLiteStore, user_id: str, done: tuple[int, int] | None = None) -> object:
         if failures["left"]:
             failures["left"] -= 1
             raise StorageError("the disk hiccuped after the turn committed")
-        return real(self, user_id)
+        return real(self, user_id, done)
 
     async def scenario() -> None:
         async with polling_bot(fake, tmp_path / "c.db"):
