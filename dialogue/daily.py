@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from dialogue.places import zone
+from dialogue.replies import Effect
 from dialogue.session import Profile, Session
 
 REFLECTION, FOLLOW_UP = "reflection", "follow_up"
@@ -67,6 +68,12 @@ def next_reflection(profile: Profile, after: datetime, last_day: str = "") -> da
         if moment > after:
             return moment
     return at_local(today + timedelta(days=3), profile.reflect_time, profile.tz)
+
+
+def move_reflection(at: datetime | None) -> Effect:
+    """The effect that sets the user's reflection row to `at` (None: deletes it)."""
+    return Effect("schedule", {"kind": REFLECTION, "ref": DAILY_REF,
+                               "at": stamp(at) if at else None})  # fmt: skip
 
 
 def schedule_of(profile: Profile) -> tuple[Any, ...]:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from dialogue import outreach
 from dialogue.content import Content, Locale
-from dialogue.daily import DAILY_REF, REFLECTION, next_reflection, schedule_of, stamp
+from dialogue.daily import move_reflection, next_reflection, schedule_of, stamp
 from dialogue.events import Command, Edited, Event, Located, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS, daily, journal
 from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
@@ -226,12 +226,8 @@ class Engine:
         s = ctx.session
         erased = any(e.kind == "erase_all" for e in ctx.effects)
         if schedule_of(s.profile) != ctx.before and not erased:  # settings changed: new time
-            due = next_reflection(s.profile, ctx.now, s.daily.get("last_day", ""))
             ctx.effects.append(
-                Effect(
-                    "schedule",
-                    {"kind": REFLECTION, "ref": DAILY_REF, "at": stamp(due) if due else None},
-                )
+                move_reflection(next_reflection(s.profile, ctx.now, s.daily.get("last_day", "")))
             )
         a = ctx.analysis
         return Turn(

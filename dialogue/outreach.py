@@ -11,13 +11,13 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from dialogue.daily import (
-    DAILY_REF,
     FOLLOW_UP,
     QUIET,
     REFLECTION,
     at_local,
     enabled,
     local_day,
+    move_reflection,
     next_reflection,
     parse_stamp,
     quiet,
@@ -97,12 +97,7 @@ def _reflection(ctx: Ctx, at: datetime) -> None:
     today = local_day(p.tz, now)
 
     def move(moment: datetime | None) -> None:
-        ctx.effects.append(
-            Effect(
-                "schedule",
-                {"kind": REFLECTION, "ref": DAILY_REF, "at": stamp(moment) if moment else None},
-            )
-        )
+        ctx.effects.append(move_reflection(moment))
 
     if not enabled(p):
         move(None)

@@ -30,6 +30,7 @@ BACKLOG_CAP = 30  # stored, unapplied updates one chat may have; more get a "slo
 PROCESSED_KEPT = timedelta(days=2)  # at least a day, well under a week
 OUTBOX_KEPT = timedelta(days=1)
 JOURNAL_PAGE = 5
+FORGET = "DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?"  # a sent message
 JOURNAL = (  # every journal entry of a user as (kind, id, at, data); three user id parameters
     "SELECT 'plan' AS kind, id, created_at AS at, data FROM plans WHERE user_id = ?"
     " UNION ALL SELECT 'outcome', plan_id || '@' || at, at, data FROM outcomes WHERE user_id = ?"
@@ -363,8 +364,7 @@ class SQLStore(OutreachStore, ABC):
         """
         with self.transaction() as run:
             if done is not None:
-                run("DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
-                    (user_id, *done))  # fmt: skip
+                run(FORGET, (user_id, *done))
             row = run(
                 "UPDATE outbox SET sending = 1 WHERE user_id = ? AND sending = 0"
                 " AND (update_id, seq) = (SELECT update_id, seq FROM outbox WHERE user_id = ?"
@@ -381,8 +381,7 @@ class SQLStore(OutreachStore, ABC):
         and forget `done`, the message sent before it."""
         with self.transaction() as run:
             if done is not None:
-                run("DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?",
-                    (user_id, *done))  # fmt: skip
+                run(FORGET, (user_id, *done))
             run("UPDATE outbox SET sending = 0 WHERE user_id = ? AND update_id = ? AND seq = ?",
                 (user_id, *claimed))  # fmt: skip
 

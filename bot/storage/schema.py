@@ -53,7 +53,8 @@ reflections = _owned("reflections", Column("id", Text, nullable=False),
 schedule = _owned("schedule", Column("kind", Text, nullable=False),
                   Column("ref", Text, nullable=False), Column("due_at", Text, nullable=False),
                   key=("kind", "ref"))  # fmt: skip
-# Schema 3: when a claimed (or parked) row first came due; its `due_at` is then the lease's end.
+# Schema 3: when a parked row (its user blocked the bot) first came due; its `due_at` is then
+# far in the future, out of every claim (bot/storage/outreach.py).
 FIRST_DUE = DDL("ALTER TABLE schedule ADD COLUMN first_due TEXT")
 # Messages a turn must send, written with the turn and deleted once sent: a worker that dies
 # between the two leaves them here, and the update's redelivery sends them.
@@ -128,7 +129,7 @@ MIGRATIONS: list[list[DDLElement]] = [
     # 1 -> 2: the inbox holds whole updates until applied; the key canary.
     [DropTable(inbox_v1), CreateTable(inbox), CreateIndex(inbox_chat), CreateTable(meta),
      CreateTable(user_keys)],
-    # 2 -> 3: reminders claimed by lease (bot/storage/outreach.py).
+    # 2 -> 3: reminders parked while their user has blocked the bot (bot/storage/outreach.py).
     [FIRST_DUE],
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,10 +1,10 @@
 """The scheduler: one repeating job per process (PTB's JobQueue) that sends what came due.
 
-Each tick claims due reminders in batches (bot/storage/outreach.py: any number of workers
-share them without duplicates), fires each one's turn in its own transaction, and hands the
-chat to Delivery, which sends the stored messages through the Throttle (Telegram's limits).
-While many chats still wait to be sent to, it claims no more: a backlog of 100,000 users
-stays in the database, not in memory. The tick also prunes what is kept only for redelivery.
+Each tick fires due reminders in batches, one transaction a batch (bot/storage/outreach.py: any
+number of workers share them without duplicates), and hands each chat to Delivery, which sends
+the stored messages through the Throttle (Telegram's limits). While many chats still wait to be
+sent to, it claims no more: a backlog of 100,000 users stays in the database, not in memory.
+The tick also prunes what is kept only for redelivery.
 """
 
 from __future__ import annotations

@@ -76,6 +76,11 @@ class Flow:
         return set(self.machine.get_triggers(state))
 
 
+def entry_id(ctx: Ctx) -> str:
+    """A journal entry's id, unique per user (the turn counter only grows) and sorting by time."""
+    return f"{int(ctx.now.timestamp()):010x}{ctx.session.turn:06x}"
+
+
 def guard(check: Callable[[Ctx], bool]) -> Callable[[EventData], bool]:
     """Adapt a check on the turn's context into a transitions condition."""
     return lambda event: check(event.model)

@@ -7,7 +7,19 @@ from typing import TYPE_CHECKING, Any
 
 from dialogue.content import to_plain
 from dialogue.daily import stamp
-from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step, guard, say
+from dialogue.flows.base import (
+    CHOICE,
+    GOTO,
+    INFO,
+    MULTI,
+    SCALE,
+    TEXT,
+    Flow,
+    Step,
+    entry_id,
+    guard,
+    say,
+)
 from dialogue.flows.daily import follow_up_at
 from dialogue.language.analyzer import HARSH_CUES
 from dialogue.replies import TEXT_MAX, Effect, excerpt
@@ -176,8 +188,7 @@ def make_plan(ctx: Ctx) -> dict[str, Any]:
     d = ctx.draft
     when = d.get("when", "ready")
     return {
-        # Unique per user (the turn counter only grows) and sorting by time.
-        "id": f"{int(ctx.now.timestamp()):010x}{ctx.session.turn:06x}",
+        "id": entry_id(ctx),
         "created": ctx.now.isoformat(timespec="minutes"),
         "follow_up_at": stamp(
             follow_up_at(when, d.get("when_text", ""), ctx.session.profile.tz, ctx.now)

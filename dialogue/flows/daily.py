@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from dialogue.daily import FOLLOW_UP, at_local, local_day, next_reflection, pick_prompt, stamp
-from dialogue.flows.base import CHOICE, GOTO, TEXT, Flow, Step
+from dialogue.flows.base import CHOICE, GOTO, TEXT, Flow, Step, entry_id
 from dialogue.flows.onboarding import TIMES, parse_zone
 from dialogue.places import find_time, local_clock
 from dialogue.replies import Effect, excerpt
@@ -75,11 +75,9 @@ def _another(event: Any) -> None:
 
 
 def _answered(ctx: Ctx) -> None:
-    d = ctx.session.daily
-    text = d.pop("answer", "")
     ctx.effects.append(Effect("reflection", {
-        "id": f"{int(ctx.now.timestamp()):010x}{ctx.session.turn:06x}", "at": stamp(ctx.now),
-        "prompt": d.get("prompt", ""), "text": text}))  # fmt: skip
+        "id": entry_id(ctx), "at": stamp(ctx.now), "prompt": ctx.session.daily.get("prompt", ""),
+        "text": ctx.draft.pop("reflection", "")}))  # fmt: skip
     ctx.say("daily.ack")
     resume(ctx)
 
@@ -139,15 +137,6 @@ def _resumed(ctx: Ctx) -> None:
         resume(ctx)
     else:
         ctx.engine.jump(ctx, "daily.time")
-
-
-def _to_menu(ctx: Ctx) -> None:
-    resume(ctx)
-
-
-def _keep_answer(event: Any) -> None:
-    ctx: Ctx = event.model
-    ctx.session.daily["answer"] = ctx.draft.pop("reflection", "")
 
 
 # -- the follow-up -----------------------------------------------------------------------------
@@ -257,11 +246,11 @@ DAILY_STEPS = [
     Step("resumed", GOTO, enter=_resumed),
     Step("tz", TEXT, save="profile.tz", parse=parse_zone, vars=_zone_vars),
     Step("tz_set", GOTO, enter=_tz_set),
-    Step("menu", GOTO, enter=_to_menu),
+    Step("menu", GOTO, enter=resume),
 ]  # fmt: skip
 
 DAILY_TRANSITIONS = [
-    {"trigger": "answer", "source": "prompt", "dest": "thanks", "before": _keep_answer},
+    {"trigger": "answer", "source": "prompt", "dest": "thanks"},
     {"trigger": "skip", "source": "prompt", "dest": "skipped"},
     {"trigger": "another", "source": "prompt", "dest": "prompt", "before": _another},
     {"trigger": "pause", "source": ["prompt", "settings"], "dest": "paused"},
@@ -284,7 +273,7 @@ FOLLOWUP_STEPS = [
     Step("note", TEXT, skip=True, save="draft.note", max_len=ANSWER_MAX),
     Step("noted", GOTO, enter=_note),
     Step("again", GOTO, enter=_again),
-    Step("menu", GOTO, enter=_to_menu),
+    Step("menu", GOTO, enter=resume),
 ]  # fmt: skip
 
 FOLLOWUP_TRANSITIONS = [
