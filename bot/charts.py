@@ -47,3 +47,30 @@ def progress_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
         return out.getvalue()
     finally:
         plt.close(fig)
+
+
+def rehearsal_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
+    """A PNG of a rehearsal: the other's arousal (0-10) and openness (0-1) after each turn."""
+    arousal, openness = figures["arousal"], figures["openness"]
+    x = list(range(len(arousal)))
+    fig, top = plt.subplots(figsize=(7, 4), dpi=110)
+    try:
+        top.plot(x, arousal, marker="o", color=WARM, label=labels["arousal"])
+        top.set_ylim(0, 10)
+        top.set_ylabel(labels["arousal"], color=WARM)
+        right = top.twinx()
+        right.plot(x, openness, marker="s", color=CALM, label=labels["openness"])
+        right.set_ylim(0, 1)
+        right.set_ylabel(labels["openness"], color=CALM)
+        top.set_xlabel(labels["turn"], color=INK)
+        top.xaxis.get_major_locator().set_params(integer=True)
+        top.set_title(labels["rehearsal_title"], color=INK, loc="left", fontsize=12)
+        for ax in (top, right):
+            ax.spines[["top"]].set_visible(False)
+            ax.tick_params(colors=INK)
+        fig.tight_layout()
+        out = io.BytesIO()
+        fig.savefig(out, format="png")
+        return out.getvalue()
+    finally:
+        plt.close(fig)

@@ -118,12 +118,21 @@ class Coach:
         return self.engine.current(session, now or self.clock(), data)
 
     def chart(self, figures: dict[str, object], locale: str) -> bytes:
-        """The /progress picture as PNG, its words from the locale's content."""
-        from bot.charts import progress_png  # noqa: PLC0415 - matplotlib only when drawn
+        """A chart effect's picture as PNG (/progress, or a rehearsal's turns), its words from
+        the locale's content."""
+        from bot.charts import progress_png, rehearsal_png  # noqa: PLC0415 - matplotlib when drawn
 
         loc = self.content.locale(locale)
+        if figures.get("kind") == "rehearsal":
+            words = ("rehearsal_title", "arousal", "openness", "turn")
+            return rehearsal_png(figures, {w: loc.label(f"chart.{w}") for w in words})
         words = ("title", "ruptures", "repairs", "days", "count", "week")
         return progress_png(figures, {w: loc.label(f"chart.{w}") for w in words})
+
+    @staticmethod
+    def caption_key(figures: dict[str, object]) -> str:
+        """The content key of a chart's caption."""
+        return "rehearsal.caption" if figures.get("kind") == "rehearsal" else "progress.caption"
 
     def locale_of(self, wanted: str | None) -> str:
         """A locale the content has: the wanted one, its language, or the default."""

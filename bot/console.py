@@ -65,7 +65,8 @@ class Console:
                 path = self.export(now)
                 rendered.append(Rendered(say("console.exported", {"path": str(path)}), ()))
             elif effect.kind == "chart":
-                path = self.save("progress", "png", self.coach.chart(effect.data, self.locale), now)
+                what = str(effect.data.get("kind", "progress"))
+                path = self.save(what, "png", self.coach.chart(effect.data, self.locale), now)
                 rendered.append(Rendered(say("console.chart_saved", {"path": str(path)}), ()))
         if not turn.stale:
             self._remember(rendered)
@@ -189,6 +190,7 @@ def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:
         "safety": turn.safety,
         "risk": turn.risk.as_dict() if turn.risk else None,
         "cues": list(turn.cues),
+        **({"partner": turn.partner} if turn.partner is not None else {}),
     }  # fmt: skip
 
 

@@ -67,5 +67,8 @@ class Settings(BaseSettings):
     chat_burst: int = 3
     """Messages one chat may get at once; beyond that, one a second (a reply of three lines
     goes out at once, a flood does not)."""
+    persona_pause: float = 1.2
+    """Seconds the simulated person in a rehearsal shows "typing…" before answering (a reply
+    that comes at once does not feel like a person)."""
     tick_seconds: float = 15.0
     """How often the scheduler looks for reminders that came due (one job per process)."""

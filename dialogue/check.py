@@ -192,7 +192,10 @@ def check_flows(loc: Locale) -> list[str]:
             if callable(step.options) and not options:
                 problems.append(f"{where}: callable options without every_option")
             labels = [f"{step.group}.{o}" for o in options]
-            labels += [f"ui.{x}" for x in (*step.extra, "next", "done", "skip", "all")]
+            extras = step.every_extra if callable(step.extra) else step.extra
+            if callable(step.extra) and not extras:
+                problems.append(f"{where}: callable extra without every_extra")
+            labels += [f"ui.{x}" for x in (*extras, "next", "done", "skip", "all")]
             problems.extend(f"{where}: no label {k!r}" for k in labels if k not in loc.labels)
     return problems
 

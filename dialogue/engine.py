@@ -25,6 +25,7 @@ from dialogue.language.risk import Risk
 from dialogue.matching import Found, Matcher
 from dialogue.places import country_of, parse_zone
 from dialogue.progress import progress
+from dialogue.rehearsal import MoveReader
 from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
 
@@ -49,6 +50,7 @@ class Turn:
     safety: str | None = None  # the kind of risk this turn acted on, or asked about
     stale: bool = False  # a press on an old keyboard: nothing changed
     risk: Risk | None = None  # the risk that decided the turn, with who and how sure
+    partner: dict[str, Any] | None = None  # in rehearsal: the simulated other person now
 
 
 class Ctx:
@@ -84,9 +86,13 @@ class Ctx:
         p = self.session.profile
         return {"name": p.name, "rel": p.rel, "age": p.age_band}
 
-    def say(self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), **extra: Any) -> None:
-        """Add a reply with the common variables."""
-        variant = zlib.crc32(f"{self.session.seed}:{self.session.turn}:{key}".encode())
+    def say(
+        self, key: str, buttons: tuple[tuple[Button, ...], ...] = (), variant: int | None = None,
+        **extra: Any,
+    ) -> None:  # fmt: skip
+        """Add a reply with the common variables; the variant is seeded unless given."""
+        if variant is None:
+            variant = zlib.crc32(f"{self.session.seed}:{self.session.turn}:{key}".encode())
         self.replies.append(
             Reply(key, {**self.common(), **extra}, buttons, variant, token=self.session.token)
         )
@@ -109,6 +115,7 @@ class Engine:
         self.default_country = default_country
         self._analyzers: dict[str, Analyzer] = {}
         self._matchers: dict[str, Matcher] = {}
+        self._readers: dict[str, MoveReader] = {}
         self._building = threading.Lock()
 
     def analyzer(self, locale: str) -> Analyzer:
@@ -118,6 +125,10 @@ class Engine:
     def matcher(self, locale: str) -> Matcher:
         """The typed-answer reader of a locale, built once."""
         return self._once(self._matchers, locale, lambda loc: Matcher(loc.data, loc.labels))
+
+    def move_reader(self, locale: str) -> MoveReader:
+        """The rehearsal's reader of a locale's moves, built once."""
+        return self._once(self._readers, locale, lambda loc: MoveReader(loc.data))
 
     def _once(self, built: dict[str, T], locale: str, build: Callable[[Locale], T]) -> T:
         """A locale's part from `built`, built under a lock the first time (turns may run in
@@ -135,6 +146,7 @@ class Engine:
         for name in self.content.locales:
             self.analyzer(name)
             self.matcher(name)
+            self.move_reader(name)
 
     def new_session(self, user_id: str, locale: str = "en", seed: int | None = None) -> Session:
         """A fresh session with a reproducible seed."""
@@ -230,9 +242,13 @@ class Engine:
                 move_reflection(next_reflection(s.profile, ctx.now, s.daily.get("last_day", "")))
             )
         a = ctx.analysis
-        return Turn(
-            ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety, risk=ctx.risk
-        )
+        other = s.draft.get("other") if s.flow == "rehearsal" else None
+        partner = None if other is None else {
+            "persona": other["persona"], "arousal": round(other["arousal"], 2),
+            "openness": round(other["openness"], 3), "connected": other["connected"],
+        }  # fmt: skip
+        return Turn(ctx.session, ctx.replies, ctx.effects, a.cues if a else (), ctx.safety,
+                    risk=ctx.risk, partner=partner)  # fmt: skip
 
     # -- moving between states ----------------------------------------------------------------
 
@@ -315,16 +331,17 @@ class Engine:
         picked = set(self._picked(step, ctx)) if step.ask == MULTI else set()
         buttons = [Button(o, f"{step.group}.{o}", o in picked) for o in self.options(step, ctx)]
         laid = rows(buttons, step.columns) if buttons else ()
-        tail = [Button(x, f"ui.{x}") for x in self._tail(step)]
+        tail = [Button(x, f"ui.{x}") for x in self._tail(step, ctx)]
         if tail:
             laid = (*laid, tuple(tail))
         extra = step.vars(ctx) if step.vars else {}
-        ctx.say(self.key(flow, step, ctx), laid, **extra)
+        variant = step.variant(ctx) if step.variant else None
+        ctx.say(self.key(flow, step, ctx), laid, variant, **extra)
         if edit:
             ctx.replies[-1] = _as_edit(ctx.replies[-1])
 
-    def _tail(self, step: Step) -> tuple[str, ...]:
-        tail = step.extra
+    def _tail(self, step: Step, ctx: Ctx) -> tuple[str, ...]:
+        tail = step.extra(ctx) if callable(step.extra) else step.extra
         if step.ask == INFO and not step.options:
             tail = ("next", *tail)
         elif step.ask == MULTI:
@@ -347,7 +364,7 @@ class Engine:
         if isinstance(event, Press) and event.button == ALL:
             self.prompt(ctx)
             return
-        if isinstance(event, Press) and event.button in self._tail(step):
+        if isinstance(event, Press) and event.button in self._tail(step, ctx):
             if event.button in ("done", "next", "skip"):
                 self._done(ctx, step) if event.button == "done" else self.fire(ctx, event.button)
             else:
@@ -383,7 +400,7 @@ class Engine:
         when nothing fits, the closest options are offered with one kind sentence.
         """
         m = ctx.matcher()
-        tail = self._tail(step)
+        tail = self._tail(step, ctx)
         press = self._tail_word(ctx, tail, text)
         if press:
             self.on_answer(ctx, Press(press))
@@ -421,7 +438,7 @@ class Engine:
         if len(found.ids) == 1 and not (target and long):
             self._understood(ctx, step, found.ids)
             self._pick(ctx, flow, step, found.ids[0])
-        elif found.next and not found.ids and "next" in self._tail(step):
+        elif found.next and not found.ids and "next" in self._tail(step, ctx):
             self.on_answer(ctx, Press("next"))
         elif found.next and not found.ids and step.ask == INFO and len(opts) == 1:
             self._pick(ctx, flow, step, opts[0])  # "ok" on a page whose one button goes on
@@ -505,7 +522,7 @@ class Engine:
             near = ctx.matcher().closest(text, step.group, opts, CLOSEST)
         picked = set(self._picked(step, ctx)) if step.ask == MULTI else set()
         laid = rows([Button(o, f"{step.group}.{o}", o in picked) for o in near], 1)
-        tail = [Button(x, f"ui.{x}") for x in self._tail(step)]
+        tail = [Button(x, f"ui.{x}") for x in self._tail(step, ctx)]
         if len(opts) > len(near):
             tail.append(Button(ALL, f"ui.{ALL}"))
         if tail:
@@ -748,6 +765,7 @@ COMMAND_STATES = {
     "delete": "menu.delete",
     "journal": "journal.list",
     "daily": "daily.settings",
+    "rehearse": "rehearsal.start",
 }
 DAILY_STATES = ("daily.settings",)  # commands that come back to where the user was
 

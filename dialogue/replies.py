@@ -62,6 +62,16 @@ VARS: dict[str, Var] = {
     "plan": Var("plan"),  # a plan card's fields: flows/conflict.py make_plan
     "entries": Var("entries"),  # a journal page: [{kind, id, at, data}] (flows/journal.py)
     "entry": Var("entry"),  # one journal entry, whole
+    # Rehearsal (flows/rehearsal.py): who is simulated, the moment they are in, what a turn
+    # did (label group "rcue"), and the end's tallies.
+    "persona": Var("enum", values=RELS),
+    "adult": Var("enum", values=(True, False)),
+    "moment": Var("enum", values=("away", "reaching", "present", "flooded")),
+    "rcue": Var("enum", group="rcue"),  # "" only for notes that do not name one
+    "helped": Var("list", 4, group="rcue", optional=True),
+    "raised": Var("list", 4, group="rcue", optional=True),
+    "connected": Var("enum", values=(True, False)),
+    "kept": Var("enum", values=(True, False)),
 }
 
 

@@ -31,9 +31,9 @@ from bot.telegram_adapter.scheduler import Scheduler
 from bot.telegram_adapter.sending import Sender, Throttle
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "new", "space", "plans", "journal", "progress", "daily", "timezone",
-            "pause", "resume", "back", "cancel", "help", "privacy", "export", "delete",
-            "sos")  # fmt: skip
+COMMANDS = ("start", "new", "rehearse", "space", "plans", "journal", "progress", "daily",
+            "timezone", "pause", "resume", "back", "cancel", "help", "privacy", "export",
+            "delete", "sos")  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
@@ -57,7 +57,8 @@ def build_application(settings: Settings, coach: Coach) -> Application:
     )  # fmt: skip
     app = builder.build()
     throttle = Throttle(settings.send_rate, settings.chat_burst)
-    runtime = Runtime(coach, Sender(app.bot, on_blocked=coach_blocked(coach), throttle=throttle))
+    sender = Sender(app.bot, on_blocked=coach_blocked(coach), throttle=throttle)
+    runtime = Runtime(coach, sender, persona_pause=settings.persona_pause)
     app.bot_data["runtime"] = runtime
     delivery = Delivery(
         app, runtime, settings.max_concurrent_updates, poller, settings.database_down_limit

@@ -38,6 +38,7 @@ class Runtime:
 
     coach: Coach
     sender: Sender
+    persona_pause: float = 0.0  # seconds of "typing…" before a rehearsal partner's reply
     failed: set[int] = field(default_factory=set)  # updates whose handling raised
     settled: set[int] = field(default_factory=set)  # updates a turn took out of the inbox
 
@@ -64,7 +65,10 @@ class Runtime:
                 await self.sender.answer(query.id, chat.id, rendered[0].text)
                 return
             await self.pressed(chat.id, query, rendered, locale)
-        if sum(1 for r in rendered if not r.edit) >= TYPING_FROM:
+        if turn.partner is not None:  # the simulated person "types" for a moment
+            await self.sender.typing(chat.id)
+            await asyncio.sleep(self.persona_pause)
+        elif sum(1 for r in rendered if not r.edit) >= TYPING_FROM:
             await self.sender.typing(chat.id)
         if applied.queued:
             await self.flush(chat.id, key, first)
@@ -76,7 +80,8 @@ class Runtime:
             if effect.kind == "export":
                 await self.export(chat.id, key, locale)
             elif effect.kind == "chart":
-                caption = self.coach.content.render(Reply("progress.caption"), locale).html
+                caption_key = self.coach.caption_key(effect.data)
+                caption = self.coach.content.render(Reply(caption_key), locale).html
                 png = await asyncio.to_thread(self.coach.chart, effect.data, locale)
                 await self.sender.photo(chat.id, png, caption)
 

@@ -35,7 +35,8 @@ class Step:
     vars: Callable[[Ctx], dict[str, Any]] | None = None
     enter: Callable[[Ctx], None] | None = None  # effects of arriving here
     goto: str | Callable[[Ctx], str] = ""  # GOTO: the "<flow>.<state>" to go on to
-    extra: tuple[str, ...] = ()  # more buttons (label group "ui") under the options
+    # More buttons (label group "ui") under the options, or a callable giving them now.
+    extra: tuple[str, ...] | Callable[[Ctx], tuple[str, ...]] = ()
     on_text: str = ""  # a choice step that also takes typed text: the trigger it then fires
     text_save: str = ""  # where that parsed text is kept
     # A choice step whose unmatched typed line answers a text step instead ("Write my own",
@@ -45,6 +46,8 @@ class Step:
     asides: tuple[str, ...] = ()  # answers.yaml asides heard here, said back as "<key>_<aside>"
     keys: tuple[str, ...] = ()  # every key a callable `key` can give (for the content check)
     every_option: tuple[str, ...] = ()  # every id callable `options` can give (content check)
+    every_extra: tuple[str, ...] = ()  # every button a callable `extra` can give (content check)
+    variant: Callable[[Ctx], int | None] | None = None  # which variant of the text (None: seeded)
 
 
 @dataclass

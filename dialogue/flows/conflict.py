@@ -21,6 +21,7 @@ from dialogue.flows.base import (
     say,
 )
 from dialogue.flows.daily import follow_up_at
+from dialogue.flows.rehearsal import from_plan
 from dialogue.language.analyzer import HARSH_CUES
 from dialogue.replies import TEXT_MAX, Effect, excerpt
 from dialogue.session import PLANS_KEPT
@@ -204,6 +205,7 @@ def make_plan(ctx: Ctx) -> dict[str, Any]:
         "line": excerpt(d.get("line", ""), TEXT_MAX),
         "when": when,
         "when_text": excerpt(d.get("when_text", ""), 200),
+        "practised": "",  # the best line of a rehearsal of this plan (flows/rehearsal.py)
     }
 
 
@@ -214,7 +216,7 @@ def sample_plan() -> dict[str, Any]:
         "rel": "partner", "them": "x" * 40, "what_happened": "x" * TEXT_MAX,
         "emotions": list(EMOTIONS), "body": list(BODY), "intensity": 10, "space": "yes",
         "moves": list(MOVES["partner"]), "line": "x" * TEXT_MAX, "when": "own",
-        "when_text": "x" * 200,
+        "when_text": "x" * 200, "practised": "x" * TEXT_MAX,
     }  # fmt: skip
 
 
@@ -264,10 +266,11 @@ STEPS = [
     Step("when", CHOICE, WHEN, group="when", save="draft.when", columns=2,
          text_to="conflict.when_own"),
     Step("when_own", TEXT, save="draft.when_text", max_len=200),
-    Step("plan", CHOICE, ("menu", "space"), group="after_plan", enter=_save_plan,
+    Step("plan", CHOICE, ("rehearse", "space", "menu"), group="after_plan", enter=_save_plan,
          vars=_plan_vars, columns=1),
     Step("to_menu", GOTO, goto="menu.home"),
     Step("to_space", GOTO, goto="space.intro"),
+    Step("to_rehearse", GOTO, enter=lambda c: from_plan(c, c.session.plans[-1])),
 ]  # fmt: skip
 
 TRANSITIONS = [
@@ -311,6 +314,7 @@ TRANSITIONS = [
     {"trigger": "answer", "source": "when_own", "dest": "plan"},
     {"trigger": "menu", "source": "plan", "dest": "to_menu"},
     {"trigger": "space", "source": "plan", "dest": "to_space"},
+    {"trigger": "rehearse", "source": "plan", "dest": "to_rehearse"},
 ]  # fmt: skip
 
 FLOW = Flow("conflict", STEPS, TRANSITIONS, first="what_happened")

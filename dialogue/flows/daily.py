@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from dialogue.daily import FOLLOW_UP, at_local, local_day, next_reflection, pick_prompt, stamp
 from dialogue.flows.base import CHOICE, GOTO, TEXT, Flow, Step, entry_id
 from dialogue.flows.onboarding import TIMES, parse_zone
+from dialogue.flows.rehearsal import from_plan
 from dialogue.places import find_time, local_clock
 from dialogue.replies import Effect, excerpt
 
@@ -26,7 +27,7 @@ OUTCOMES = ("well", "partly", "not_yet", "worse")
 LATER = ("tonight", "tomorrow", "days3", "week")
 TONIGHT, TOMORROW = "20:00", "19:00"  # local: when "ask me again tonight / tomorrow" asks
 NEXT = {"well": ("note", "menu"), "partly": ("again", "note", "menu"),
-        "worse": ("again", "note", "menu")}  # fmt: skip
+        "worse": ("rehearse", "again", "note", "menu")}  # fmt: skip
 
 
 # -- shared ------------------------------------------------------------------------------------
@@ -231,6 +232,11 @@ def _again(ctx: Ctx) -> None:
     ctx.engine.jump(ctx, "menu.to_new")
 
 
+def _rehearse(ctx: Ctx) -> None:
+    ctx.session.daily.pop("resume", None)
+    from_plan(ctx, _plan(ctx))
+
+
 DAILY_STEPS = [
     Step("prompt", TEXT, key="daily.ask", vars=_prompt_vars, skip=True, save="draft.reflection",
          max_len=ANSWER_MAX, extra=("another", "pause", "retime")),
@@ -266,13 +272,16 @@ DAILY_TRANSITIONS = [
 FOLLOWUP_STEPS = [
     Step("ask", CHOICE, OUTCOMES, group="outcome", vars=_ask_vars, columns=2),
     Step("next", CHOICE, _next_options, group="followup", key=_next_key, columns=1,
-         keys=tuple(f"daily.outcome.{o}" for o in NEXT), every_option=("again", "note", "menu")),
-    Step("later", CHOICE, (*LATER, "again"), group="later", save="draft.later", columns=2,
+         keys=tuple(f"daily.outcome.{o}" for o in NEXT),
+         every_option=("rehearse", "again", "note", "menu")),
+    Step("later", CHOICE, (*LATER, "again", "rehearse"), group="later", save="draft.later",
+         columns=2,
          key="daily.outcome.not_yet"),
     Step("rescheduled", GOTO, enter=_rescheduled),
     Step("note", TEXT, skip=True, save="draft.note", max_len=ANSWER_MAX),
     Step("noted", GOTO, enter=_note),
     Step("again", GOTO, enter=_again),
+    Step("rehearse", GOTO, enter=_rehearse),
     Step("menu", GOTO, enter=resume),
 ]  # fmt: skip
 
@@ -282,6 +291,7 @@ FOLLOWUP_TRANSITIONS = [
     {"trigger": "not_yet", "source": "ask", "dest": "later", "before": _record},
     {"trigger": "answer", "source": "later", "dest": "rescheduled"},
     {"trigger": "again", "source": ["next", "later"], "dest": "again"},
+    {"trigger": "rehearse", "source": ["next", "later"], "dest": "rehearse"},
     {"trigger": "note", "source": "next", "dest": "note"},
     {"trigger": "answer", "source": "note", "dest": "noted"},
     {"trigger": "skip", "source": "note", "dest": "menu"},

@@ -52,12 +52,14 @@ def _unhold(event: Any) -> None:
 
 
 STEPS = [
-    Step("home", CHOICE, ("new", "space", "plans", "setup", "privacy", "help"), group="menu",
+    Step("home", CHOICE, ("new", "rehearse", "space", "plans", "setup", "privacy", "help"),
+         group="menu",
          columns=2, text_to=_story_to, text_words=STORY_WORDS),
     Step("to_new", GOTO, goto=lambda c: "menu.held" if _held(c) else (
         "conflict.what_happened" if _onboarded(c) else "onboarding.relationship"),
          enter=_new_conflict),
     Step("to_space", GOTO, goto="space.intro"),
+    Step("to_rehearse", GOTO, goto="rehearsal.start"),
     Step("to_setup", GOTO, goto="onboarding.relationship"),
     Step("held", CHOICE, ("sos", "mistaken", "menu"), group="held", columns=1),
     Step("plans", INFO, ("menu",), group="ui", vars=_plans_vars),
@@ -71,6 +73,7 @@ STEPS = [
 TRANSITIONS = [
     {"trigger": "new", "source": "home", "dest": "to_new"},
     {"trigger": "space", "source": "home", "dest": "to_space"},
+    {"trigger": "rehearse", "source": "home", "dest": "to_rehearse"},
     {"trigger": "plans", "source": "home", "dest": "plans"},
     {"trigger": "setup", "source": "home", "dest": "to_setup"},
     {"trigger": "privacy", "source": "home", "dest": "privacy"},

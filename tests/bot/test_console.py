@@ -186,3 +186,34 @@ def test_interactive_chat_shows_what_came_due_while_it_was_closed(tmp_path: Path
     shown = chat(str(db), "/quit\n")  # opened at about noon: the 11:00 reflection waits
     assert "came up while you were away" in shown
     assert "Today's reflection" in shown
+
+
+REHEARSAL: list[dict[str, Any]] = [
+    {"text": "/start"}, {"press": "next"}, {"press": "child"}, {"press": "baby"},
+    {"text": "Leo"}, {"press": "no"}, {"text": "Dublin"}, {"press": "yes"},
+    {"text": "/rehearse"}, {"press": "baby"}, {"press": "withdrawn"},
+    {"text": "LOOK AT ME Leo!!"}, {"press": "wait"}, {"press": "wait"}, {"press": "wait"},
+    {"press": "wait"}, {"press": "wait"}, {"text": "Oh, there you are!"},
+    {"text": "I smile and coo back"}, {"text": "hi sweetie"}, {"text": "hello again, my love"},
+    {"text": "there you are"}, {"text": "hi sweetie, I missed you"},
+    {"text": "Oh, now you're back! I smile"}, {"text": "I coo back softly"},
+]  # fmt: skip
+
+
+def test_jsonl_rehearsal_reports_the_other_person_and_draws_the_turns(tmp_path: Path) -> None:
+    out = run_jsonl(tmp_path / "c.db", REHEARSAL)
+    assert [o.get("error") for o in out] == [None] * len(REHEARSAL)
+    assert all("partner" not in o for o in out[:10])
+    start, pushed = out[10]["partner"], out[11]["partner"]
+    assert start == {"persona": "baby", "arousal": 7.0, "openness": 0.3, "connected": False}
+    assert pushed["arousal"] > start["arousal"] and pushed["openness"] < start["openness"]
+    assert "pressure" in out[11]["cues"]
+    arousal = [o["partner"]["arousal"] for o in out[11:17]]
+    assert arousal == sorted(arousal, reverse=True)  # waiting lets him settle
+    done = next(o for o in out if o["state"] == "rehearsal.summary")
+    assert done["partner"]["connected"] is True
+    assert 0.0 <= done["partner"]["openness"] <= 1.0
+    saved = done["replies"][-1]["text"]
+    assert "You reconnected." in done["replies"][-2]["text"]
+    path = Path(saved.removeprefix("Your chart is at "))
+    assert "rehearsal" in path.name and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

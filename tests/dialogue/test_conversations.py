@@ -66,6 +66,11 @@ def check_step(n: int, step: dict[str, Any], turn: Turn, content: Content) -> No
         assert part not in text, where
     for first, then in step.get("text_before", []):  # help first: `first` before `then`
         assert first in text and then in text and text.index(first) < text.index(then), where
+    if "partner" in step:  # the simulated person in a rehearsal (null: none)
+        want = step["partner"]
+        got = turn.partner
+        assert (got is None) if want is None else (
+            got is not None and {k: got[k] for k in want} == want), (where, got)  # fmt: skip
     if "risk" in step:
         got = turn.risk.as_dict() if turn.risk else None
         want = step["risk"]

@@ -42,6 +42,8 @@ def every_state(engine: Engine) -> list[Session]:
         "partner_drafts.yaml",
         "daily_reflection.yaml",
         "repair_follow_up.yaml",
+        "rehearsal_peekaboo.yaml",
+        "rehearsal_partner.yaml",
     ):
         for s in walk(engine, NOW, script):
             if not s.state.startswith(("safety.", "start.")):

@@ -77,7 +77,8 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
         # Nothing Telegram refused, and every press answered.
         assert fake.errors == []
         assert fake.open_queries == set()  # every press was answered
-        assert [c["command"] for c in fake.commands[""]][:3] == ["start", "new", "space"]
+        menu = [c["command"] for c in fake.commands[""]]
+        assert menu[:4] == ["start", "new", "rehearse", "space"]
 
     asyncio.run(scenario())
 
