@@ -3,24 +3,35 @@
 from __future__ import annotations
 
 import itertools
+import re
 from typing import Any
 
 import jinja2
 from jinja2 import meta
 
-from dialogue.content import Content, ContentError, Locale, check_markup, visible_length
+from dialogue.content import (
+    Content,
+    ContentError,
+    Locale,
+    check_markup,
+    to_plain,
+    visible_length,
+)
 from dialogue.daily import RELS as RELS_TAGGED
 from dialogue.daily import matching
 from dialogue.flows import FLOWS
 from dialogue.flows.base import GOTO
 from dialogue.flows.conflict import sample_plan
 from dialogue.flows.journal import PAGE, sample_entries
+from dialogue.flows.rehearsal import RAISED
 from dialogue.language.analyzer import CUES, Analyzer, LexiconError
 from dialogue.language.corpus import SPLITS, CorpusError
 from dialogue.language.evaluate import crisis_examples, cue_examples
 from dialogue.language.risk import LABELS, NONE
+from dialogue.rehearsal.model import BEHAVIOURS, PERSONAS, SITUATIONS, SPEAKING_ONLY
 from dialogue.replies import CALLBACK_MAX_BYTES, TOKEN_MAX, VARS, Var, callback_data
 
+_INCLUDED = re.compile(r"""{%-?\s*include\s+["']([^"']+)["']""")
 MESSAGE_MAX = 4096  # Telegram's limit on a message's text, after entities are parsed
 LABEL_MAX = 32  # what a phone-width inline button shows without cutting
 
@@ -73,6 +84,7 @@ def check_locale(loc: Locale) -> list[str]:
     """Problems in one locale's templates and labels."""
     problems: list[str] = []
     contexts = samples(loc)
+    included = {k for src in loc.sources.values() for v in src for k in _INCLUDED.findall(v)}
     for key, templates in loc.templates.items():
         for n, source in enumerate(loc.sources[key]):
             used = meta.find_undeclared_variables(loc.env.parse(source))
@@ -89,6 +101,9 @@ def check_locale(loc: Locale) -> list[str]:
                     break
                 problems.extend(f"{loc.name}/{key}[{n}]: {p}" for p in set(check_markup(out)))
                 longest = max(longest, visible_length(out))
+                first = next((c for c in to_plain(out) if c.isalpha()), "")
+                if first.islower() and key not in included:  # a fragment may start small
+                    problems.append(f"{loc.name}/{key}[{n}]: starts in lowercase ({first!r})")
             if longest > MESSAGE_MAX:
                 problems.append(f"{loc.name}/{key}[{n}]: can reach {longest} > {MESSAGE_MAX} chars")
             if not source.strip():
@@ -200,11 +215,27 @@ def check_flows(loc: Locale) -> list[str]:
     return problems
 
 
+def check_rehearsal(loc: Locale) -> list[str]:
+    """The simulated person's replies: one for every persona, start and behaviour the model
+    can produce, and no key it never asks for (flows/rehearsal.py picks them by name)."""
+    needed = {f"persona.{p}.start_{s}" for p in PERSONAS for s in SITUATIONS}
+    for name, persona in PERSONAS.items():
+        needed |= {f"persona.{name}.{b}" for b in BEHAVIOURS
+                   if persona.words or b not in SPEAKING_ONLY}  # fmt: skip
+    extra = {f"{k}_{x}" for k in needed for x in (*RAISED, "calm", "tense", "flooded")}
+    have = {k for k in loc.templates if k.startswith("persona.")}
+    problems = [f"{loc.name}: rehearsal needs text {k!r}" for k in sorted(needed - have)]
+    problems += [f"{loc.name}: {k!r} is never said (persona, behaviour, cue or band unknown)"
+                 for k in sorted(have - needed - extra)]  # fmt: skip
+    return problems
+
+
 def check(content: Content) -> list[str]:
     """All problems in all locales, including keys one locale has and another lacks."""
     problems: list[str] = []
     for loc in content.locales.values():
         problems += check_locale(loc) + check_flows(loc) + check_prompts(loc)
+        problems += check_rehearsal(loc)
     for a, b in itertools.permutations(content.locales.values(), 2):
         problems += [
             f"{b.name}: no text {k!r} (in {a.name})"

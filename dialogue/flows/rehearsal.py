@@ -10,7 +10,7 @@ two reconnect, or the user ends it: what helped, what raised the temperature, th
 
 from __future__ import annotations
 
-import zlib
+import hashlib
 from typing import TYPE_CHECKING, Any
 
 from dialogue.flows.base import CHOICE, GOTO, TEXT, Flow, Step
@@ -39,7 +39,7 @@ FIRST = {"baby": "withdrawn", "toddler": "protesting", "child": "hurt_quiet", "t
          "partner": "hurt_quiet", "other": "hurt_quiet"}  # fmt: skip
 # The reasons a turn raised or lowered the temperature: harsh cues, pursuit and intensity;
 # kind cues, waiting, a warm hello and a break (content: label group "rcue", note keys).
-RAISED = (*PUSH, "pursuit", "intensity")
+RAISED = (*PUSH, "pursuit", "intensity", "missed")
 HELPED = (*SOOTHE, "wait", "greet", "break")
 MOMENTS = ("away", "reaching", "present", "flooded")
 NOTES = ("raised", "landed", "flooded", "missed", "waited", "neutral", "break")
@@ -82,6 +82,8 @@ def _them(ctx: Ctx) -> dict[str, Any]:
     """The other person's name: the plan's or the profile's when it is about them, else
     content's word for the persona."""
     d, profile = ctx.draft, ctx.session.profile
+    if "who" in d:  # worked out once at the start of the practice
+        return d["who"]
     them = d.get("them") or (profile.name if profile.rel == d.get("persona") else "")
     if not them:
         them = ctx.engine.content.locale(ctx.session.locale).label(f"persona_them.{d['persona']}")
@@ -92,8 +94,10 @@ def _begin(ctx: Ctx) -> None:
     """Set the scene: the other person in the chosen situation, notes on, an empty log."""
     d = ctx.draft
     other = start(d["persona"], d["situation"])
+    d.pop("who", None)
     d.update(other=other.as_dict(), notes=d.get("notes", True), log=[_point(other)],
              helped={}, raised={}, best="", gain=0.0, shown={}, last_v={})  # fmt: skip
+    d["who"] = _them(ctx)
     ctx.say("rehearsal.intro", **_them(ctx), adult=PERSONAS[d["persona"]].words)
     _show(ctx, f"start_{d['situation']}", other, note=None)
     opening = d.pop("opening", "")
@@ -156,6 +160,8 @@ def _apply(ctx: Ctx, m: Move, text: str) -> None:
     d["other"] = after.as_dict()
     d["log"] = [*d["log"], _point(after)]
     raised, helped = _reasons(m)
+    if behaviour in ("bid_missed", "withdraws") and not raised:  # a reach met with nothing
+        raised, helped = ["missed"], []
     gain = (before.arousal - after.arousal) + 5.0 * (after.openness - before.openness)
     tally = "raised" if gain < 0 and raised else "helped" if gain > 0 and helped else ""
     if tally:
@@ -163,7 +169,8 @@ def _apply(ctx: Ctx, m: Move, text: str) -> None:
         for r in raised if tally == "raised" else helped:
             counts[r] = counts.get(r, 0) + 1
         d[tally] = counts
-    if text and not raised and gain > d.get("gain", 0.0):
+    reader = ctx.engine.move_reader(ctx.session.locale)
+    if text and not raised and gain > d.get("gain", 0.0) and not reader.described(text):
         d["best"], d["gain"] = excerpt(text, BEST_KEPT), round(gain, 3)
     note = _note(before, after, behaviour, m, raised=raised, helped=helped, text=text,
                  speaking=persona.words)  # fmt: skip
@@ -187,8 +194,8 @@ def _note(
         return None
     if m.kind == "break":
         kind, cue = "break", "break"
-    elif behaviour in ("bid_missed", "withdraws") and not raised:
-        kind, cue = "missed", ""
+    elif raised == ["missed"]:
+        kind, cue = "missed", "missed"
     elif m.kind == "wait":
         kind, cue = "waited", "wait"
     elif raised and (after.arousal > before.arousal or after.openness < before.openness
@@ -230,7 +237,10 @@ def _reply_key(ctx: Ctx, o: Other, behaviour: str, cue: str) -> str:
 def _variant(ctx: Ctx, key: str) -> int:
     """A seeded variant of a reply, never the one this key said last."""
     n = len(ctx.engine.content.locale(ctx.session.locale).templates.get(key, [None]))
-    v = zlib.crc32(f"{ctx.session.seed}:{ctx.session.turn}:{key}".encode()) % n
+    # blake2b, not crc32: crc32's low bits barely change from one turn to the next, so the
+    # same variant came back for turns on end and the no-repeat rule only flipped between two.
+    seed = f"{ctx.session.seed}:{ctx.session.turn}:{key}".encode()
+    v = int.from_bytes(hashlib.blake2b(seed, digest_size=4).digest(), "big") % n
     last = dict(ctx.draft.get("last_v", {}))
     if n > 1 and last.get(key) == v:
         v = (v + 1) % n

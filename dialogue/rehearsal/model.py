@@ -41,7 +41,8 @@ SOOTHE = {"ownership": 1.0, "apology": 1.0, "empathy": 1.0, "respect_space": 1.0
           "warmth": 0.8, "gentle_startup": 0.8, "curiosity": 0.7, "appreciation": 0.7}  # fmt: skip
 PURSUIT = 1.6  # arousal a pursuing act adds (before the persona's gain): a clear push
 INTENSITY = 2.0  # arousal that a fully intense message adds (all capitals, "!!!", a lecture)
-GREET = 1.0  # soothing a warm greeting or a playful, gentle act gives (a baby's "you're back!")
+GREET = 1.2  # soothing a warm greeting or a playful, gentle act gives (a baby's "you're back!"):
+# a little more than one kind cue, since for a baby the greeting is the whole repair
 FLOODED_WORDS = 0.25  # the share of soothing words that still land when the other is flooded
 OPEN_STEP = 0.15  # the most openness can rise in one turn: no instant forgiveness (three
 # warm turns from a hurt, quiet start to reconnecting)
@@ -54,6 +55,7 @@ MISSED_OPEN = 0.15  # openness the protest costs
 CARRY_FADE = 0.08  # how fast the Still-Face's carry-over fades per turn
 CHASE_BAR = 0.5  # each pursuit while away lowers the arousal needed to come back by this much
 BREAK_ABOVE = 1.0  # a 20-minute break brings an adult to within this of resting arousal
+BREAK_OPEN = 0.3  # openness after a named break kept: as much as a hurt, quiet start
 
 
 @dataclass(frozen=True)
@@ -79,8 +81,8 @@ class Persona:
 # The carry-over is largest for a baby, whose positive affect stayed lowest after the
 # Still-Face episode, and set so that it holds openness under CONNECT_OPEN for a few turns.
 PERSONAS: dict[str, Persona] = {
-    "baby": Persona("baby", False, 3.0, 6.0, 4.5, 1.2, 1.0, 0.6, 99.0, 0.45),
-    "toddler": Persona("toddler", False, 3.0, 6.5, 4.5, 1.0, 1.0, 0.8, 99.0, 0.4),
+    "baby": Persona("baby", False, 3.0, 6.0, 4.5, 1.2, 1.0, 0.6, 99.0, 0.4),
+    "toddler": Persona("toddler", False, 3.0, 6.5, 4.5, 1.0, 1.0, 0.8, 99.0, 0.35),
     "child": Persona("child", False, 3.0, 7.0, 5.0, 0.8, 1.0, 1.0, 99.0, 0.35),
     "teen": Persona("teen", True, 3.5, 7.0, 5.0, 0.6, 1.1, 1.0, 8.0, 0.35),
     "partner": Persona("partner", True, 3.5, 7.5, 5.0, 0.5, 1.0, 1.2, 8.0, 0.3),
@@ -156,19 +158,19 @@ def _with(o: Other, **changes: Any) -> Other:
 def start(persona: str, situation: str) -> Other:
     """The other person at the start of a rehearsal, in the chosen situation."""
     p = PERSONAS[persona]
-    if situation == "withdrawn":  # just turned away: above the look-away line
-        return Other(persona, p.away_at + 1.0, 0.3, away=True)
+    if situation == "withdrawn":  # just turned away: above the look-away line, not flooded
+        return Other(persona, min(p.away_at + 1.0, p.flood_at - 0.5), 0.3, away=True)
     if situation == "protesting":  # upset and reaching: ignored, it turns into withdrawal
         return Other(persona, p.away_at - 0.5, 0.35, away=False, bid=True)
-    if situation == "angry":  # near flooding: one harsh line tips a speaking persona over
-        return Other(persona, min(p.flood_at, p.away_at) - 0.5, 0.2, away=False)
+    if situation == "angry":  # a speaking persona escalates at one harsh line, floods at two
+        return Other(persona, min(p.flood_at - 2.5, p.away_at - 0.5), 0.2, away=False)
     return Other(persona, p.back_at + 0.5, 0.25, away=False)  # hurt and quiet
 
 
 def _push(p: Persona, m: Move) -> float:
     raw = sum(PUSH.get(c, 0.0) for c in m.harsh) + m.intensity * INTENSITY
-    if m.pursue:
-        raw += PURSUIT
+    if m.pursue:  # pursuit words are pressure too: count the push once
+        raw += PURSUIT - (PUSH["pressure"] if "pressure" in m.harsh else 0.0)
     return raw * p.push_gain
 
 
@@ -202,14 +204,14 @@ def _after_break(o: Other, p: Persona) -> tuple[Other, str]:
         return _away(o, p, Move("wait"), 0.0, 0.0) if o.away else _present(
             o, p, Move("wait"), 0.0, 0.0)  # fmt: skip
     arousal = min(o.arousal, p.baseline + BREAK_ABOVE)
-    return _with(o, arousal=arousal, away=False, bid=True, chase=0, missed=0, warm=0), (
-        "after_break"
-    )
+    openness = max(o.openness, BREAK_OPEN)  # coming back as promised is itself a small repair
+    return _with(o, arousal=arousal, openness=openness, away=False, bid=True, chase=0,
+                 missed=0, warm=0), "after_break"  # fmt: skip
 
 
 def _away(o: Other, p: Persona, m: Move, push: float, soothe: float) -> tuple[Other, str]:
     """Turned away: pursuit drives them further; peace (and quiet warmth) lets them return."""
-    if push > 0.0:
+    if push > soothe:  # a warm hello with one "!" is not a chase
         o = _with(o, arousal=_clip(o.arousal + push - soothe * 0.5), chase=o.chase + 1,
                     openness=_clip(o.openness - push * OPEN_LOST_PER_PUSH, 0.0, 1.0))  # fmt: skip
         if p.words and o.arousal >= p.flood_at:
@@ -232,17 +234,25 @@ def _present(o: Other, p: Persona, m: Move, push: float, soothe: float) -> tuple
     if o.bid and not responsive:  # the Still-Face: a reach that meets nothing
         return _missed(o, p)
     if push > soothe:
-        arousal = _clip(o.arousal + push - soothe * 0.5)
-        openness = _clip(o.openness - (push - soothe) * OPEN_LOST_PER_PUSH, 0.0, 1.0)
-        o = _with(o, arousal=arousal, openness=openness, bid=False, warm=0)
-        if arousal >= p.away_at:
-            shut = p.words and arousal >= p.flood_at
-            return _with(o, away=True), "shuts_down" if shut else "withdraws"
-        return o, "escalates" if p.words and m.harsh else "protests"
+        return _pushed(o, p, m, push, soothe)
     if soothe > 0.0:
         return _soothed(o, p, soothe)
     calmer = _clip(o.arousal - p.settle * 0.5)  # nothing much: a little calmer with time
     return _with(o, arousal=calmer, bid=False), "wary"
+
+
+def _pushed(o: Other, p: Persona, m: Move, push: float, soothe: float) -> tuple[Other, str]:
+    """More push than soothing while facing the user: arousal up, openness down."""
+    arousal = _clip(o.arousal + push - soothe * 0.5)
+    openness = _clip(o.openness - (push - soothe) * OPEN_LOST_PER_PUSH, 0.0, 1.0)
+    o = _with(o, arousal=arousal, openness=openness, bid=False, warm=0)
+    if p.words:  # an adult or teen argues back until flooded, then stonewalls
+        if arousal >= p.flood_at:
+            return _with(o, away=True), "shuts_down"
+        return o, "escalates" if m.harsh else "protests"
+    if arousal >= p.away_at:
+        return _with(o, away=True), "withdraws"
+    return o, "protests"
 
 
 def _missed(o: Other, p: Persona) -> tuple[Other, str]:

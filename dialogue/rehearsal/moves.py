@@ -15,7 +15,10 @@ from typing import Any
 from dialogue.language.analyzer import HARSH_CUES, normalize
 from dialogue.rehearsal.model import PUSH, SOOTHE, Move
 
-ACTS = ("wait", "pursue", "greet")
+ACTS = ("wait", "pursue", "greet", "rest")
+# Kind cues that make a lone "pressure" reading unlikely: "Can you tell me how it was for you?"
+# is an invitation (the cue model can read its "can you" as a demand), unless it is shouted.
+INVITING = frozenset({"curiosity", "empathy", "ownership", "apology", "respect_space"})
 ENDS = "end"  # whole messages that end the rehearsal ("stop", "I'm done")
 LOUD_SHARE = 0.6  # a message this much in capitals (and at least LOUD_LETTERS long) is shouting
 LOUD_LETTERS = 4
@@ -70,16 +73,25 @@ class MoveReader:
         # "sits back and waits" itself.
         if "wait" in acts and "pursue" not in acts and set(harsh) <= {"pressure"}:
             return Move("wait", kind_cues=kind)
-        pursue = "pursue" in acts or "pressure" in harsh
-        return Move("text", harsh, kind, pursue, intensity(text), "greet" in acts)
+        if "rest" in acts and not set(harsh) - {"pressure"}:  # "I need twenty minutes, then
+            # I'll come back" (its "come back" is no chase, its "need" no demand)
+            return Move("break", kind_cues=kind)
+        loud = intensity(text)
+        if harsh == ("pressure",) and INVITING & set(kind) and "pursue" not in acts and loud < 0.5:
+            harsh = ()
+        return Move("text", harsh, kind, "pursue" in acts, loud, "greet" in acts)
+
+    def described(self, text: str) -> bool:
+        """Whether a message describes what the user does ("I smile", "*waits*") rather than
+        says it: such a line is not kept as the best line to say."""
+        norm = normalize(text)
+        return (norm.startswith((" i ", " im ")) and bool(self.acts_in(text))) or "*" in text
 
 
 def intensity(text: str) -> float:
     """0..1: shouting in capitals, exclamation marks, and lecture length, added up."""
-    letters = [c for c in text if c.isalpha()]
-    loud = len(letters) >= LOUD_LETTERS and sum(c.isupper() for c in letters) >= LOUD_SHARE * len(
-        letters
-    )
+    letters = sum(map(str.isalpha, text))  # counted in C: this runs on every message
+    loud = letters >= LOUD_LETTERS and sum(map(str.isupper, text)) >= LOUD_SHARE * letters
     bangs = min(text.count("!"), BANGS_FULL) / BANGS_FULL
     long = 0.3 if len(text) >= LECTURE else 0.0
     return round(min(1.0, (0.5 if loud else 0.0) + 0.5 * bangs + long), 3)

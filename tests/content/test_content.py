@@ -60,6 +60,13 @@ def edit(path: Path, change: dict) -> None:
             "over 64 bytes",
         ),
         ("accept.yaml", {"shame": None}, "no text 'accept.shame'"),
+        (
+            "onboarding.yaml",
+            {"tz": "{% if time %}At {{ time }}: {% endif %}where are you?"},
+            "onboarding.tz[0]: starts in lowercase",
+        ),
+        ("persona.yaml", {"teen.wary": None}, "rehearsal needs text 'persona.teen.wary'"),
+        ("persona.yaml", {"baby.escalates": ["x"]}, "'persona.baby.escalates' is never said"),
     ],
 )
 def test_each_mistake_is_named(copy: Path, file: str, change: dict, expected: str) -> None:

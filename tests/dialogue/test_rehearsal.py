@@ -11,12 +11,13 @@ from datetime import datetime
 import pytest
 from coach_testing import NOW
 
+from dialogue.check import check_rehearsal
 from dialogue.content import Content
 from dialogue.engine import Engine, Turn
 from dialogue.events import Command, Event, Press, Text
-from dialogue.flows.rehearsal import HELPED, MOMENTS, NOTES, RAISED
-from dialogue.rehearsal import BEHAVIOURS, PERSONAS, SITUATIONS, Move, MoveReader, Other, react
-from dialogue.rehearsal.model import SPEAKING_ONLY, WARM_TURNS, start
+from dialogue.flows.rehearsal import HELPED, MOMENTS, NOTES
+from dialogue.rehearsal import PERSONAS, SITUATIONS, Move, MoveReader, Other, react
+from dialogue.rehearsal.model import PURSUIT, WARM_TURNS, _push, start
 from dialogue.rehearsal.moves import intensity
 from dialogue.session import Session
 
@@ -200,6 +201,19 @@ def test_one_warm_line_is_never_instant_forgiveness(persona: str) -> None:
         assert not o.connected
 
 
+def test_a_warm_hello_with_an_exclamation_is_not_a_chase() -> None:
+    away = start("baby", "withdrawn")
+    hello = Move("text", kind_cues=("warmth",), greet=True, intensity=0.17)
+    o, b = react(away, PERSONAS["baby"], hello)
+    assert b in ("stays_away", "peeks_back") and o.chase == 0 and o.arousal < away.arousal
+
+
+def test_an_angry_partner_argues_back_then_floods() -> None:
+    criticism = Move("text", harsh=("criticism",))
+    trace = play("partner", "angry", [criticism, criticism])
+    assert [b for _, b in trace] == ["escalates", "shuts_down"]
+
+
 def test_the_model_is_deterministic() -> None:
     moves = [LEAN_IN, WAIT, HELLO, WAIT, HARSH, GENTLE, CURIOUS, BREAK]
     assert play("teen", "angry", moves) == play("teen", "angry", moves)
@@ -225,11 +239,29 @@ def reader(engine: Engine) -> MoveReader:
         ("we need to talk right now, don't you walk away", "text", True, False),
         ("I wait... then LOOK AT ME", "text", True, False),
         ("I'm sorry I yelled. That wasn't fair to you.", "text", False, False),
+        ("I need twenty minutes, then I'll come back", "break", False, False),
+        ("I get down to her level and smile", "text", False, True),
     ],
 )
 def test_reader_acts(reader: MoveReader, text: str, kind: str, pursue: bool, greet: bool) -> None:
     m = reader.read(text, ())
     assert (m.kind, m.pursue, m.greet) == (kind, pursue, greet)
+
+
+def test_a_kind_question_is_not_pressure_unless_shouted(reader: MoveReader) -> None:
+    cues = ("pressure", "curiosity")
+    assert reader.read("Can you tell me what it was like for you?", cues).harsh == ()
+    assert reader.read("CAN YOU TELL ME WHAT IT WAS LIKE?!", cues).harsh == ("pressure",)
+    assert reader.read("answer me", ("pressure",)).harsh == ("pressure",)
+    answer_me = reader.read("answer me", ("pressure",))
+    assert answer_me.pursue and _push(PERSONAS["teen"], answer_me) == pytest.approx(
+        PURSUIT * PERSONAS["teen"].push_gain
+    )  # pursuit words are pressure: counted once
+
+
+def test_described_acts_are_not_kept_as_the_best_line(reader: MoveReader) -> None:
+    assert reader.described("I smile and coo back") and reader.described("*waits*")
+    assert not reader.described("I'm sorry I snapped at you")
 
 
 def test_described_acts_are_not_ownership(reader: MoveReader) -> None:
@@ -276,8 +308,10 @@ def test_every_persona_is_reachable(engine: Engine, persona: str) -> None:
     last = turns[-1]
     assert last.session.state == "rehearsal.practice"
     assert keys(last) == ["rehearsal.intro", f"persona.{persona}.start_withdrawn"]
-    assert last.partner == {"persona": persona, "arousal": PERSONAS[persona].away_at + 1.0,
+    p = PERSONAS[persona]
+    assert last.partner == {"persona": persona, "arousal": min(p.away_at + 1.0, p.flood_at - 0.5),
                             "openness": 0.3, "connected": False}  # fmt: skip
+    assert last.partner["arousal"] < p.flood_at  # turned away, not flooded
     buttons = [b.id for b in last.replies[-1].flat_buttons]
     assert ("break" in buttons) == PERSONAS[persona].words
     assert "wait" in buttons and "end" in buttons
@@ -315,6 +349,23 @@ def test_replies_do_not_repeat_back_to_back(engine: Engine) -> None:
     turns = drive(engine, onboarded(engine), events)[3:]
     said = [(t.replies[0].key, t.replies[0].variant) for t in turns]
     assert all(a != b for a, b in itertools.pairwise(said)), said
+
+
+def test_variants_turn_through_more_than_two(engine: Engine) -> None:
+    events: list[Event] = [Command("rehearse"), Press("partner"), Press("angry")]
+    events += [Text("You NEVER help!!"), Text("You ALWAYS do this!!")] + [Press("wait")] * 12
+    turns = drive(engine, onboarded(engine, "partner", "", "Alex"), events)[5:]
+    said = {t.replies[0].variant for t in turns if t.replies[0].key.endswith("shuts_down")}
+    assert len(said) >= 3, said
+
+
+def test_an_unanswered_reach_shows_in_the_summary(engine: Engine, content: Content) -> None:
+    events: list[Event] = [Command("rehearse"), Press("baby"), Press("protesting"),
+                           Press("wait"), Press("wait"), Press("end")]  # fmt: skip
+    turns = drive(engine, onboarded(engine), events)
+    assert keys(turns[3])[1] == "rehearsal.note.missed"
+    assert turns[-1].replies[-1].vars["raised"] == ["missed"]
+    assert "no answer when they reached out" in content.render(turns[-1].replies[-1], "en").text
 
 
 def test_same_seed_same_conversation(engine: Engine, content: Content) -> None:
@@ -359,15 +410,8 @@ def test_no_partner_rehearsal_while_the_abuse_hold_is_on(engine: Engine) -> None
 
 
 def test_every_reply_key_exists_and_every_one_is_used(content: Content) -> None:
-    templates = content.locale("en").templates
-    needed = {f"persona.{p}.start_{s}" for p in PERSONAS for s in SITUATIONS}
-    for name, persona in PERSONAS.items():
-        needed |= {f"persona.{name}.{b}" for b in BEHAVIOURS
-                   if persona.words or b not in SPEAKING_ONLY}  # fmt: skip
-    assert needed <= set(templates), sorted(needed - set(templates))
-    optional = {f"{k}_{x}" for k in needed for x in (*RAISED, "calm", "tense", "flooded")}
-    extra = {k for k in templates if k.startswith("persona.")} - needed - optional
-    assert not extra, sorted(extra)  # a key nothing would ever say
+    loc = content.locale("en")
+    assert check_rehearsal(loc) == []  # every persona x behaviour there, nothing unknown
     notes = {f"rehearsal.note.{n}" for n in NOTES}
-    assert notes == {k for k in templates if k.startswith("rehearsal.note.")}
+    assert notes == {k for k in loc.templates if k.startswith("rehearsal.note.")}
     assert set(MOMENTS) == {"away", "reaching", "present", "flooded"}

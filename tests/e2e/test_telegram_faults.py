@@ -34,7 +34,7 @@ def test_faults_lose_nothing_and_send_nothing_twice(fake: FakeTelegram, tmp_path
             fake.fail("editMessageReplyMarkup", 400)  # the tick fails: the turn still goes on
             fake.fail("answerCallbackQuery", 502)
             out = await chat.tap("Not now")
-            assert len(out) == 1 and "where are you" in out[0].text
+            assert len(out) == 1 and "Where are you" in out[0].text
             fake.fail("getUpdates", 502, count=2)  # polling itself fails, then recovers
             out = await chat.say("Berlin")
             assert "Europe/Berlin" in out[-1].text
