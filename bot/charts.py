@@ -14,6 +14,17 @@ import matplotlib.pyplot as plt
 WARM, CALM, INK = "#d9826b", "#6b9ac4", "#3d3d3d"
 
 
+def _png(fig: Any, axes: tuple[Any, ...], hidden: list[str]) -> bytes:
+    """The house style's finish (no box, ink-coloured ticks) and the figure as PNG bytes."""
+    for ax in axes:
+        ax.spines[hidden].set_visible(False)
+        ax.tick_params(colors=INK)
+    fig.tight_layout()
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    return out.getvalue()
+
+
 def progress_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
     """A PNG of the weekly figures; every word comes from `labels` (content's chart group)."""
     weeks = [w[5:].replace("-", "/") for w in figures["weeks"]]  # "11/23"
@@ -38,13 +49,7 @@ def progress_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
         bottom.set_ylim(bottom=0)
         bottom.set_xticks(x, weeks)
         bottom.set_xlabel(labels["week"], color=INK)
-        for ax in (top, bottom):
-            ax.spines[["top", "right"]].set_visible(False)
-            ax.tick_params(colors=INK)
-        fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
+        return _png(fig, (top, bottom), ["top", "right"])
     finally:
         plt.close(fig)
 
@@ -65,12 +70,6 @@ def rehearsal_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
         top.set_xlabel(labels["turn"], color=INK)
         top.xaxis.get_major_locator().set_params(integer=True)
         top.set_title(labels["rehearsal_title"], color=INK, loc="left", fontsize=12)
-        for ax in (top, right):
-            ax.spines[["top"]].set_visible(False)
-            ax.tick_params(colors=INK)
-        fig.tight_layout()
-        out = io.BytesIO()
-        fig.savefig(out, format="png")
-        return out.getvalue()
+        return _png(fig, (top, right), ["top"])  # the right spine is openness's axis
     finally:
         plt.close(fig)
