@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import zlib
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
 from dialogue.places import zone
@@ -24,6 +25,7 @@ PROMPTS_KEPT = 400  # prompt keys remembered as used, at most
 RELS = ("baby", "toddler", "child", "teen", "partner")  # prompt tags besides "anyone"
 
 
+@lru_cache(maxsize=64)  # every turn stamps its `now`: a server sees few distinct seconds
 def stamp(moment: datetime) -> str:
     """A moment as stored: UTC, to the second, comparable as text."""
     return moment.astimezone(UTC).isoformat(timespec="seconds")
