@@ -27,7 +27,7 @@ def _png(fig: Any, axes: tuple[Any, ...], hidden: list[str]) -> bytes:
 
 def progress_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
     """A PNG of the weekly figures; every word comes from `labels` (content's chart group)."""
-    weeks = [w[5:].replace("-", "/") for w in figures["weeks"]]  # "11/23"
+    weeks = figures.get("week_labels") or [w[5:] for w in figures["weeks"]]  # "Nov 23"
     x = list(range(len(weeks)))
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5.2), dpi=110, sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})  # fmt: skip
@@ -39,6 +39,7 @@ def progress_png(figures: dict[str, Any], labels: dict[str, str]) -> bytes:
                 label=labels["repairs"])  # fmt: skip
         top.set_ylabel(labels["count"], color=INK)
         top.yaxis.get_major_locator().set_params(integer=True)
+        top.set_ylim(0, max(1, *figures["ruptures"], *figures["repairs"]) * 1.15)  # never below 0
         top.legend(frameon=False, loc="upper left")
         top.set_title(labels["title"], color=INK, loc="left", fontsize=12)
         days = figures["days_to_repair"]

@@ -1,25 +1,42 @@
-"""`repair-coach chat | analyze | graph | content check`: all wiring in one place."""
+"""The command line: chat in the terminal, run the Telegram bot, and the tools around them.
+
+All wiring in one place. Every misconfiguration ends in one line that names the setting and
+the fix, with exit code 2 (Misconfigured, caught in main).
+"""
 
 from __future__ import annotations
 
 import argparse
 import gc
 import json
+import logging
 import sys
 from pathlib import Path
 
-from bot.settings import Settings
+from bot.settings import Misconfigured, Settings, database, load
 
 
-def _content(settings: Settings, folder: str | None = None):
-    from dialogue.content import Content
+def _content(settings: Settings, folder: str | None = None, locale: str | None = None):  # type: ignore[no-untyped-def]  # lazy import
+    """The content; a language it does not have, chosen on the command line or in the
+    environment, is a setting to fix (never a silent fall back to English)."""
+    from dialogue.content import Content, content_root
 
-    root = folder or settings.content_dir
-    return Content(Path(root) if root else None, settings.locale)
+    root = Path(folder or settings.content_dir or content_root())
+    if settings.content_dir and not folder and not root.is_dir():
+        raise Misconfigured(f"REPAIR_COACH_CONTENT_DIR: no folder at {root}; point it at a "
+                            "content folder (one folder per language) or unset it")  # fmt: skip
+    have = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    for chosen, setting in ((locale, "--locale"), (settings.locale, "REPAIR_COACH_LOCALE")):
+        if have and chosen is not None and chosen not in have:
+            raise Misconfigured(
+                f"{setting} {chosen!r}: no such language here; use one of: {', '.join(have)}"
+            )
+    return Content(root, settings.locale)
 
 
 def _store(settings: Settings, db: str | None = None):  # type: ignore[no-untyped-def]  # lazy import
-    from bot.storage import Sealer, open_store
+    """The store the settings name; a database that cannot be opened is a setting to fix."""
+    from bot.storage import Sealer, StorageError, open_store
     from bot.storage.crypto import SealError
 
     key = settings.encryption_key.get_secret_value() if settings.encryption_key else ""
@@ -27,19 +44,26 @@ def _store(settings: Settings, db: str | None = None):  # type: ignore[no-untype
         sealer = Sealer.from_setting(key)
     except SealError as err:  # the message names the key's position, never the key
         raise Misconfigured(f"REPAIR_COACH_ENCRYPTION_KEY: {err}") from err
-    return open_store(db or settings.database, settings.database_url, sealer)
-
-
-class Misconfigured(Exception):
-    """A setting that cannot work: one line for the user, exit code 2."""
+    path, url, setting = database(settings, db)
+    pool = logging.getLogger("psycopg.pool")  # it logs each failed try: one line says it all
+    level = pool.level
+    pool.setLevel(logging.CRITICAL)
+    try:
+        return open_store(path, url, sealer)
+    except StorageError as err:
+        fix = "check the server and the URL" if url else "give a file in a folder you can write"
+        raise Misconfigured(f"{setting}: {str(err).splitlines()[0]}; {fix}") from err
+    finally:
+        pool.setLevel(level)
 
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """Chat with the coach in the terminal (or speak JSON lines with --jsonl)."""
-    from bot.console import Console, interactive, jsonl
+    from bot.console import Console, jsonl
+    from bot.terminal import interactive
     from dialogue.engine import Engine
 
-    engine = Engine(_content(settings), default_country=settings.country)
+    engine = Engine(_content(settings, locale=args.locale), default_country=settings.country)
     store = _store(settings, args.db)
     console = Console(engine, store, args.user, args.locale or settings.locale)
     try:
@@ -69,6 +93,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     redact.install(settings.telegram_bot_token.get_secret_value())
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO lines carry the token
+    for chatty in ("transitions", "apscheduler"):  # a line per turn or job: not for operators
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     store = _store(settings, args.db)
     try:
         store.check_key()
@@ -121,8 +147,11 @@ def cmd_analyze(args: argparse.Namespace, settings: Settings) -> int:
     """Print the cues, emotions and crisis kinds found in each line of stdin."""
     from dialogue.language import Analyzer
 
-    loc = _content(settings).locale(args.locale or settings.locale)
+    loc = _content(settings, locale=args.locale).locale(args.locale or settings.locale)
     analyzer = Analyzer(loc.data)
+    if sys.stdin.isatty():  # typed by hand: say what to do, on stderr so the output stays JSON
+        print("analyze reads lines from stdin: type one and press Enter (Ctrl-D ends), or pipe "
+              "a file in: repair-coach analyze < lines.txt", file=sys.stderr)  # fmt: skip
     for line in sys.stdin:
         text = line.rstrip("\n")
         a = analyzer.analyze(text)
@@ -141,7 +170,7 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
     """Fit the risk and cue models on the corpus; write content/<locale>/model/ ([train] extra)."""
     from bot.train import TrainError, train
 
-    loc = _content(settings, args.dir).locale(args.locale or settings.locale)
+    loc = _content(settings, args.dir, args.locale).locale(args.locale or settings.locale)
     try:
         train(loc.folder, loc.data, print)
     except TrainError as err:
@@ -152,9 +181,12 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_graph(args: argparse.Namespace, settings: Settings) -> int:
     """Print the flows as one Mermaid state diagram per flow."""
-    from bot.graph import mermaid
+    from bot.graph import UnknownFlow, mermaid
 
-    print(mermaid(args.flow))
+    try:
+        print(mermaid(args.flow))
+    except UnknownFlow as err:
+        raise Misconfigured(f"--flow: {err}") from err
     return 0
 
 
@@ -166,8 +198,8 @@ def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
     try:
         content = _content(settings, args.dir)
         problems = check(content)
-    except ContentError as err:
-        problems = [str(err)]
+    except ContentError as err:  # every broken text and file, a line each
+        problems = str(err).splitlines()
         content = None
     for p in problems:
         print(p, file=sys.stderr)
@@ -180,38 +212,74 @@ def cmd_content_check(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _user(value: str) -> str:
+    """`--user`: a name for whose conversation it is; empty or blank is refused."""
+    if not value.strip():
+        raise argparse.ArgumentTypeError("give a name, e.g. --user sam (the default is local)")
+    return value.strip()
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("repair-coach")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+HELP = {
+    "chat": "talk with the coach here in the terminal (your place is kept between runs)",
+    "run": "run the coach as a Telegram bot (needs TELEGRAM_BOT_TOKEN)",
+    "rekey": "re-encrypt everything stored with the newest encryption key",
+    "analyze": "show what the coach hears in each line typed or piped in, as JSON",
+    "train": "refit the risk and cue models from the corpus (for developers)",
+    "graph": "draw the conversation flows as Mermaid diagrams",
+    "content": "content check: check every text, button and limit in the content folder",
+}
+SETTINGS = "Settings come from REPAIR_COACH_* environment variables or a .env file: see README.md."
+
+
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    p = argparse.ArgumentParser(prog="repair-coach", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
-    chat = sub.add_parser("chat", help=cmd_chat.__doc__)
-    chat.add_argument("--db", help='SQLite file, or ":memory:" (default: your data folder)')
-    chat.add_argument("--user", default="local", help="whose conversation (default: local)")
+    p = argparse.ArgumentParser(
+        prog="repair-coach", epilog=SETTINGS,
+        description="A coach for the moments after a conflict with someone close: rupture, "
+        "noticing, repair, and practice.",
+    )  # fmt: skip
+    p.add_argument("--version", action="version", version=f"repair-coach {_version()}")
+    sub = p.add_subparsers(dest="command", required=True, metavar="command")
+    chat = sub.add_parser("chat", help=HELP["chat"], description=cmd_chat.__doc__)
+    chat.add_argument("--db", help='SQLite file, or ":memory:" to keep nothing (default: a file '
+                      "in your data folder; wins over REPAIR_COACH_DATABASE_URL)")  # fmt: skip
+    chat.add_argument("--user", default="local", type=_user,
+                      help="whose conversation, for several people on one computer "
+                      "(default: local)")  # fmt: skip
     chat.add_argument("--locale", help="language for a new conversation (default: en)")
     chat.add_argument("--jsonl", action="store_true", help="JSON lines on stdin and stdout")
     chat.set_defaults(func=cmd_chat)
-    run = sub.add_parser("run", help=cmd_run.__doc__)
+    run = sub.add_parser("run", help=HELP["run"], description=cmd_run.__doc__)
     run.add_argument("--db", help="SQLite file (default: your data folder)")
     run.add_argument("--webhook", action="store_true", help="serve a webhook instead of polling")
     run.add_argument("--host", help="webhook: address to listen on (default 127.0.0.1)")
     run.add_argument("--port", type=int, help="webhook: port to listen on (default 8443)")
     run.add_argument("--url", help="webhook: the public URL to register with Telegram")
     run.set_defaults(func=cmd_run)
-    rekey = sub.add_parser("rekey", help=cmd_rekey.__doc__)
+    rekey = sub.add_parser("rekey", help=HELP["rekey"], description=cmd_rekey.__doc__)
     rekey.add_argument("--db", help="SQLite file (default: your data folder)")
     rekey.set_defaults(func=cmd_rekey)
-    analyze = sub.add_parser("analyze", help=cmd_analyze.__doc__)
+    analyze = sub.add_parser("analyze", help=HELP["analyze"], description=cmd_analyze.__doc__)
     analyze.add_argument("--locale")
     analyze.set_defaults(func=cmd_analyze)
-    train = sub.add_parser("train", help=cmd_train.__doc__)
+    train = sub.add_parser("train", help=HELP["train"], description=cmd_train.__doc__)
     train.add_argument("--locale")
     train.add_argument("--dir", help="a content folder (default: the checkout's content/)")
     train.set_defaults(func=cmd_train)
-    graph = sub.add_parser("graph", help=cmd_graph.__doc__)
+    graph = sub.add_parser("graph", help=HELP["graph"], description=cmd_graph.__doc__)
     graph.add_argument("--flow", help="only this flow")
     graph.set_defaults(func=cmd_graph)
-    content = sub.add_parser("content", help="content tools")
-    csub = content.add_subparsers(dest="content_command", required=True)
+    content = sub.add_parser("content", help=HELP["content"])
+    csub = content.add_subparsers(dest="content_command", required=True, metavar="check")
     check = csub.add_parser("check", help=cmd_content_check.__doc__)
     check.add_argument("--dir", help="a content folder (default: the shipped one)")
     check.set_defaults(func=cmd_content_check)
@@ -221,12 +289,13 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     from bot.storage import StorageError
+    from dialogue.content import ContentError
 
     args = parser().parse_args(argv)
     try:
-        return int(args.func(args, Settings()))
-    except (Misconfigured, StorageError) as err:
-        print(f"repair-coach: {err}", file=sys.stderr)
+        return int(args.func(args, load()))
+    except (Misconfigured, StorageError, ContentError) as err:
+        print(f"repair-coach: {str(err).splitlines()[0]}", file=sys.stderr)
         return 2
 
 

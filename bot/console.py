@@ -3,24 +3,30 @@
 from __future__ import annotations
 
 import json
-import shutil
+import re
 import sys
-import textwrap
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from platformdirs import user_data_dir
-
+from bot import files
 from bot.coach import Clock, Coach, utc_now
+from bot.export import document
 from bot.storage import Store
 from dialogue.content import Content, Rendered
 from dialogue.engine import Engine, Turn
 from dialogue.events import Event, Press, Unsupported, parse_text
+from dialogue.flows.base import MULTI
+from dialogue.outreach import ZONE_PARSERS
 from dialogue.replies import Reply
 
 QUIT = ("/quit", "/exit")
+CHANNEL = "console"  # content's `console.over.<key>` texts replace <key> in the terminal
+PRIVACY = "menu.privacy"  # after it, the terminal says where this chat is kept
+HELP = "menu.help"  # after it, the terminal's own commands (console.help_more)
+MEMORY = ":memory:"
 
 
 class Console:
@@ -28,22 +34,24 @@ class Console:
 
     def __init__(
         self, engine: Engine, store: Store, user_id: str, locale: str = "en",
-        clock: Clock = utc_now,
+        clock: Clock = utc_now, *, channel: str = "",
     ) -> None:  # fmt: skip
         self.engine, self.store, self.user_id = engine, store, user_id
+        self.channel = channel  # CHANNEL for a person at a terminal; "" for JSON lines
         self.coach = Coach(engine, store, clock)
         self.locale, self.clock = locale, clock
         self.export_dir: Path | None = None
         self.content: Content = engine.content
         self.buttons: list[tuple[str, str]] = []  # (id, label) of the latest keyboard
         session, _ = store.load(user_id)
+        self.state = session.state if session else "start.new"
         if session:
             self.locale = session.locale
             self._remember(self.render(self.coach.current(session, clock())))
 
     def render(self, replies: Iterable[Reply]) -> list[Rendered]:
         """Replies rendered in the user's locale."""
-        return [self.content.render(r, self.locale) for r in replies]
+        return [self.content.render(r, self.locale, self.channel) for r in replies]
 
     def _remember(self, rendered: list[Rendered]) -> None:
         for r in rendered:
@@ -58,16 +66,13 @@ class Console:
         applied = self.coach.apply(self.user_id, event, self.locale, now=now)
         assert applied is not None  # only a repeated update id is skipped; a console has none
         turn, rendered = applied.turn, list(applied.rendered)
-        self.locale = turn.session.locale
-        say = self.content.locale(self.locale).render_text
-        for effect in turn.effects:
-            if effect.kind == "export":
-                path = self.export(now)
-                rendered.append(Rendered(say("console.exported", {"path": str(path)}), ()))
-            elif effect.kind == "chart":
-                what = str(effect.data.get("kind", "progress"))
-                path = self.save(what, "png", self.coach.chart(effect.data, self.locale), now)
-                rendered.append(Rendered(say("console.chart_saved", {"path": str(path)}), ()))
+        self.locale, self.state = turn.session.locale, turn.session.state
+        if self.channel:  # the terminal's own versions of texts (CHANNEL)
+            again = self.render(turn.replies)
+            rendered = [self._with_place(*pair) for pair in zip(turn.replies, again, strict=True)]
+        for effect in turn.effects:  # files: exports, charts, and their removal on /delete
+            if said := files.on_effect(self, effect, now):
+                rendered.append(said)
         if not turn.stale:
             self._remember(rendered)
         return turn, rendered
@@ -78,28 +83,24 @@ class Console:
         out = []
         while fired := self.coach.remind(now=now, user_id=self.user_id):
             for _, kind, applied in fired:
+                self.state = applied.turn.session.state
                 if applied.rendered:
                     self.locale = applied.turn.session.locale
-                    self._remember(applied.rendered)
-                    out.append((kind, applied.turn, list(applied.rendered)))
+                    said = self.render(applied.turn.replies) if self.channel else applied.rendered
+                    self._remember(said)
+                    out.append((kind, applied.turn, list(said)))
         return out
 
     def export(self, now: datetime | None = None) -> Path:
-        """Write everything stored about the user to a JSON file; return its path."""
-        doc = self.store.export(self.user_id, now or self.clock())
-        body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
-        return self.save("export", "json", body, now)
+        """Write everything stored about the user, in the words they saw, to a JSON file."""
+        moment = now or self.clock()
+        body = document(self.store, self.user_id, moment, self.content, self.locale)
+        return self.save("export", "json", body, moment)
 
     def save(self, what: str, suffix: str, body: bytes, now: datetime | None = None) -> Path:
-        """Write a file for the user into the data folder, readable by them only."""
-        moment = now or self.clock()
-        folder = self.export_dir or Path(user_data_dir("repair-coach", appauthor=False)) / "exports"
-        folder.mkdir(parents=True, exist_ok=True)
-        safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in self.user_id)
-        path = folder / f"repair-coach-{what}-{safe}-{moment:%Y%m%d-%H%M%S}.{suffix}"
-        path.write_bytes(body)
-        path.chmod(0o600)
-        return path
+        """Write a new file for the user into the data folder, atomically, theirs alone."""
+        folder = self.export_dir or files.exports_folder()
+        return files.write_private(folder, what, self.user_id, now or self.clock(), suffix, body)
 
     def resolve(self, typed: str) -> Event:
         """Typed input: a button's label or number presses it, anything else is text."""
@@ -107,9 +108,66 @@ class Console:
         for bid, label in self.buttons:
             if wanted == label.casefold():
                 return Press(bid)
-        if wanted.isdigit() and 1 <= int(wanted) <= len(self.buttons):
-            return Press(self.buttons[int(wanted) - 1][0])
+        for number, bid, _ in numbered(self.buttons):
+            if wanted == str(number):
+                return Press(bid)
         return parse_text(typed)
+
+    def picks(self, typed: str) -> list[str]:
+        """Several button numbers in one line ("1, 3, 6") at a step where several can be
+        ticked: the buttons, in order (each once); else none."""
+        words = [w for w in PICKS.split(typed.strip()) if w]
+        if len(words) < 2 or not all(w.isdigit() for w in words):
+            return []
+        if self.engine.step(self.state)[1].ask != MULTI:
+            return []
+        by_number = {str(n): bid for n, bid, _ in numbered(self.buttons)}
+        if not all(w in by_number for w in words):
+            return []
+        return list(dict.fromkeys(by_number[w] for w in words))
+
+    def answer(self, typed: str) -> list[Rendered]:
+        """A typed line applied: one event, or several picks pressed one after another (what
+        each pick said on the way is kept; the keyboard only once, at the end)."""
+        presses = self.picks(typed)
+        if not presses:
+            return self.send(self.resolve(typed))[1]
+        said: list[Rendered] = []
+        before = self.state
+        for n, bid in enumerate(presses, 1):
+            _, rendered = self.send(Press(bid))
+            if n == len(presses) or self.state != before:
+                return said + rendered
+            said += [r for r in rendered if not r.edit]
+        return said
+
+    def _with_place(self, reply: Reply, rendered: Rendered) -> Rendered:
+        """In the terminal, the privacy text says where this chat is kept, and the help text
+        adds the terminal's own commands."""
+        if reply.key == PRIVACY:
+            return replace(rendered, html=rendered.html + "\n\n" + self.kept())
+        if reply.key == HELP:
+            return replace(rendered, html=rendered.html + "\n" + self.say("help_more"))
+        return rendered
+
+    def at_zone_step(self) -> bool:
+        """Whether the current step asks where the user is (Enter then offers this machine's
+        own time zone)."""
+        return self.engine.step(self.state)[1].parse in ZONE_PARSERS
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether nothing of this chat outlives the process (--db :memory:)."""
+        return getattr(self.store, "path", None) == MEMORY
+
+    def kept(self) -> str:
+        """Where this chat is kept and whether what the user writes is encrypted there."""
+        if self.in_memory:
+            return self.say("kept_memory")
+        path = getattr(self.store, "path", None)
+        say = self.content.locale(self.locale).render_text
+        where = say("console.kept_file", {"path": path}) if path else self.say("kept_server")
+        return where + "\n" + self.say("sealed" if self.store.sealer.active else "unsealed")
 
     def say(self, key: str) -> str:
         """A console-only text from content."""
@@ -120,63 +178,28 @@ class Console:
         return self.content.locale(self.locale).label(f"console.{key}")
 
 
-def wrap(text: str, width: int) -> str:
-    """Wrap each paragraph to the terminal's width, keeping the line breaks the text has."""
-    return "\n".join(
-        textwrap.fill(line, width, subsequent_indent="  " if line.startswith("•") else "")
-        if line
-        else ""
-        for line in text.splitlines()
-    )
+PICKS = re.compile(r"[\s,;]+")  # between the numbers of several picks: "1, 3, 6" or "1 3 6"
 
 
-def show(rendered: list[Rendered], out: TextIO, width: int = 0) -> None:
-    """Print replies as plain text, buttons numbered across the whole keyboard."""
-    for r in rendered:
-        if not r.edit:
-            out.write((wrap(r.text, width) if width else r.text) + "\n")
-        n = 0
-        for row in r.buttons:
-            cells = []
-            for _, label in row:
-                n += 1
-                cells.append(f"[{n}] {label}")
-            out.write("    " + "   ".join(cells) + "\n")
-        out.write("\n")
-    out.flush()
+def numbered(buttons: Iterable[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """Each button's number: a button whose label is a whole number (a 0-10 scale) is that
+    number; the others count on from the highest such label (from 1 when there is none)."""
+    buttons = list(buttons)
+    own = [int(label) for _, label in buttons if is_number(label)]
+    n = max(own, default=0)
+    out = []
+    for bid, label in buttons:
+        if is_number(label):
+            out.append((int(label), bid, label))
+        else:
+            n += 1
+            out.append((n, bid, label))
+    return out
 
 
-def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
-    """The chat loop for a person at a terminal."""
-    width = min(shutil.get_terminal_size((88, 24)).columns - 2, 88)
-    out.write(wrap(console.say("hello"), width) + "\n\n")
-    session, _ = console.store.load(console.user_id)
-    came = console.tick() if session else []
-    if came:  # what came due while the chat was closed: a reflection, a follow-up
-        out.write(console.say("while_away") + "\n\n")
-        for _, _, rendered in came:
-            show(rendered, out, width)
-    elif session and session.state != "start.new":
-        out.write(console.say("resumed") + "\n\n")
-        show(console.render(console.coach.current(session, console.clock())), out, width)
-    else:
-        show(console.send(parse_text("/start"))[1], out, width)
-    you = console.label("you")
-    while True:
-        out.write(f"{you}> ")
-        out.flush()
-        try:
-            line = inp.readline()
-        except KeyboardInterrupt:
-            line = ""
-        if not line or line.strip().lower() in QUIT:
-            out.write("\n" + console.say("bye") + "\n")
-            return 0
-        if not line.strip():
-            continue
-        _, rendered = console.send(console.resolve(line.rstrip("\n")))
-        out.write("\n")
-        show(rendered, out, width)
+def is_number(label: str) -> bool:
+    """Whether a label is a whole number, so typing it means it."""
+    return label.isascii() and label.isdigit()
 
 
 def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:

@@ -22,7 +22,8 @@ class Settings(BaseSettings):
     database: str = Field(default_factory=lambda: str(default_db()))
     """SQLite path, or ":memory:"."""
     database_url: str = ""
-    """postgresql://… to use PostgreSQL (several workers) instead of SQLite."""
+    """postgresql://… to use PostgreSQL (several workers) instead of SQLite; sqlite:///path is
+    a SQLite file. `--db` on the command line wins over both."""
     encryption_key: SecretStr | None = None
     """Fernet keys, comma-separated, newest first: every free-text field is encrypted at rest."""
     locale: str = "en"
@@ -72,3 +73,45 @@ class Settings(BaseSettings):
     that comes at once does not feel like a person)."""
     tick_seconds: float = 15.0
     """How often the scheduler looks for reminders that came due (one job per process)."""
+
+
+class Misconfigured(Exception):
+    """A setting that cannot work: one line for the user (the setting and the fix), exit 2."""
+
+
+def load() -> Settings:
+    """The settings, or Misconfigured naming the first variable that cannot be read."""
+    from pydantic import ValidationError  # noqa: PLC0415 - only the error path needs it
+
+    try:
+        return Settings()
+    except ValidationError as err:
+        first = err.errors()[0]
+        field = str(first["loc"][0]) if first["loc"] else ""
+        secret = field in ("encryption_key", "telegram_bot_token", "webhook_secret")
+        shown = "" if secret else f" (got {str(first.get('input'))[:40]!r})"
+        raise Misconfigured(
+            f"REPAIR_COACH_{field.upper()}: {first['msg'].lower()}{shown}; fix or unset it"
+        ) from None
+
+
+SQLITE_URL = "sqlite:///"
+
+
+def database(settings: Settings, db: str | None) -> tuple[str, str, str]:
+    """(SQLite path, PostgreSQL URL, the setting they came from): `--db` wins over the
+    environment; a `sqlite:///path` URL is a SQLite file; any other URL must be PostgreSQL."""
+    if db is not None:
+        return db, "", "--db"
+    url = settings.database_url.strip()
+    if not url:
+        return settings.database, "", "REPAIR_COACH_DATABASE"
+    if url.startswith(SQLITE_URL):
+        return url.removeprefix(SQLITE_URL) or ":memory:", "", "REPAIR_COACH_DATABASE_URL"
+    scheme = url.partition("://")[0].partition("+")[0].lower()
+    if scheme in ("postgresql", "postgres"):
+        return "", url, "REPAIR_COACH_DATABASE_URL"
+    raise Misconfigured(
+        f"REPAIR_COACH_DATABASE_URL: a {scheme or 'malformed'!s} URL is not a database the coach "
+        "can use; give postgresql://user@host/dbname, or sqlite:///path/to/coach.db"
+    )

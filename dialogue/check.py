@@ -85,29 +85,18 @@ def check_locale(loc: Locale) -> list[str]:
     problems: list[str] = []
     contexts = samples(loc)
     included = {k for src in loc.sources.values() for v in src for k in _INCLUDED.findall(v)}
+    included |= {k for k in loc.sources if k.partition(".over.")[2] in included}  # theirs too
     for key, templates in loc.templates.items():
         for n, source in enumerate(loc.sources[key]):
+            where = f"{loc.name}/{key}[{n}]"
             used = meta.find_undeclared_variables(loc.env.parse(source))
             unknown = used - set(VARS)
             if unknown:
-                problems.append(f"{loc.name}/{key}[{n}]: unknown variables {sorted(unknown)}")
+                problems.append(f"{where}: unknown variables {sorted(unknown)}")
                 continue
-            longest = 0
-            for ctx in contexts:
-                try:
-                    out = templates[n].render(ctx)
-                except (jinja2.TemplateError, ContentError, KeyError, TypeError) as err:
-                    problems.append(f"{loc.name}/{key}[{n}]: does not render: {err}")
-                    break
-                problems.extend(f"{loc.name}/{key}[{n}]: {p}" for p in set(check_markup(out)))
-                longest = max(longest, visible_length(out))
-                first = next((c for c in to_plain(out) if c.isalpha()), "")
-                if first.islower() and key not in included:  # a fragment may start small
-                    problems.append(f"{loc.name}/{key}[{n}]: starts in lowercase ({first!r})")
-            if longest > MESSAGE_MAX:
-                problems.append(f"{loc.name}/{key}[{n}]: can reach {longest} > {MESSAGE_MAX} chars")
+            problems += _rendered(where, templates[n], contexts, fragment=key in included)
             if not source.strip():
-                problems.append(f"{loc.name}/{key}[{n}]: empty text")
+                problems.append(f"{where}: empty text")
     for key, label in loc.labels.items():
         if len(label) > LABEL_MAX:
             problems.append(f"{loc.name}: label {key} is {len(label)} > {LABEL_MAX} characters")
@@ -157,6 +146,30 @@ def check_corpus(loc: Locale) -> list[str]:
     return problems
 
 
+def _rendered(where: str, template: jinja2.Template, contexts: list[dict[str, Any]], *,
+              fragment: bool) -> list[str]:  # fmt: skip
+    """One text rendered in every sample context: markup, length, and a lowercase start (a
+    fragment that others include may start small, and so may a /command)."""
+    problems: list[str] = []
+    longest, small = 0, set()
+    for ctx in contexts:
+        try:
+            out = template.render(ctx)
+        except (jinja2.TemplateError, ContentError, KeyError, TypeError) as err:
+            return [*problems, f"{where}: does not render: {err}"]
+        problems.extend(f"{where}: {p}" for p in set(check_markup(out)))
+        longest = max(longest, visible_length(out))
+        plain = to_plain(out)
+        first = next((c for c in plain if c.isalpha()), "")
+        if first.islower() and not plain.startswith("/"):
+            small.add(first)
+    if small and not fragment:
+        problems.append(f"{where}: starts in lowercase ({min(small)!r})")
+    if longest > MESSAGE_MAX:
+        problems.append(f"{where}: can reach {longest} > {MESSAGE_MAX} chars")
+    return problems
+
+
 THEMES = ("attunement", "space", "noticing", "repair", "self_compassion", "appreciation")
 PER_THEME = 2  # prompts every relationship must have in every theme (its own or for anyone)
 MIN_PROMPTS = 60
@@ -194,7 +207,7 @@ def check_flows(loc: Locale) -> list[str]:
             where = f"{loc.name}: state {flow.name}.{step.name}"
             if callable(step.key):
                 keys = list(step.keys) or [f"<{step.name} lists no keys>"]
-            elif step.ask == GOTO:
+            elif step.ask == GOTO and not step.says:  # its entry says what it says, by key
                 keys = []
             else:
                 keys = [step.key or f"{flow.name}.{step.name}"]
@@ -230,12 +243,19 @@ def check_rehearsal(loc: Locale) -> list[str]:
     return problems
 
 
+def check_overrides(loc: Locale) -> list[str]:
+    """A channel's version of a text (`<channel>.over.<key>`) must replace a text that exists."""
+    return [f"{loc.name}: {k!r} overrides no text {k.partition('.over.')[2]!r}"
+            for k in loc.templates
+            if ".over." in k and k.partition(".over.")[2] not in loc.templates]  # fmt: skip
+
+
 def check(content: Content) -> list[str]:
     """All problems in all locales, including keys one locale has and another lacks."""
     problems: list[str] = []
     for loc in content.locales.values():
         problems += check_locale(loc) + check_flows(loc) + check_prompts(loc)
-        problems += check_rehearsal(loc)
+        problems += check_rehearsal(loc) + check_overrides(loc)
     for a, b in itertools.permutations(content.locales.values(), 2):
         problems += [
             f"{b.name}: no text {k!r} (in {a.name})"

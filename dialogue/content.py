@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import html
 import json
 import os
@@ -59,8 +60,12 @@ class Locale:
         self.name = name
         self.templates: dict[str, list[jinja2.Template]] = {}
         self.sources: dict[str, list[str]] = {}
+        # A variant with no Jinja syntax renders to its own text: kept ready, it skips Jinja's
+        # per-render context (half the texts of a rehearsal turn are like this).
+        self.static: dict[str, list[str | None]] = {}
         self.labels: dict[str, str] = {}
         self.data: dict[str, Any] = {}
+        self.views: dict[str, Locale] = {}  # this locale as each channel says it (channel())
         self.env = jinja2.Environment(
             autoescape=True,
             undefined=jinja2.StrictUndefined,
@@ -70,8 +75,14 @@ class Locale:
         )
         self.env.filters["label"] = self.label
         self.env.filters["labels"] = lambda ids, group: [self.label(f"{group}.{i}") for i in ids]
+        errors: list[str] = []  # every broken file and text, not only the first
         for path in sorted(folder.glob("*.yaml")):
-            self._load_texts(path)
+            try:
+                self._load_texts(path, errors)
+            except ContentError as err:
+                errors.append(str(err))
+        if errors:
+            raise ContentError("\n".join(errors))
         for path in sorted((folder / "data").glob("*.yaml")):
             self.data[path.stem] = _read_yaml(path)
         self.data["models"] = {p.stem: _read_json(p) for p in sorted(folder.glob("model/*.json"))}
@@ -81,7 +92,7 @@ class Locale:
         variants = self.sources.get(key)
         return variants[0].strip() if variants else None
 
-    def _load_texts(self, path: Path) -> None:
+    def _load_texts(self, path: Path, errors: list[str]) -> None:
         raw = _read_yaml(path)
         if path.stem == "labels":
             for group, items in raw.items():
@@ -94,7 +105,9 @@ class Locale:
             try:
                 self.templates[key] = [self.env.from_string(str(v).strip()) for v in variants]
             except jinja2.TemplateSyntaxError as err:
-                raise ContentError(f"{self.name}/{key}: {err.message} (line {err.lineno})") from err
+                errors.append(f"{self.name}/{key}: {err.message} (line {err.lineno})")
+                continue
+            self.static[key] = [None if _JINJA.search(s) else s.strip() for s in self.sources[key]]
 
     def label(self, key: str) -> str:
         """A button or list label by key; a missing one is an error, never silent."""
@@ -103,16 +116,59 @@ class Locale:
         except KeyError:
             raise ContentError(f"{self.name}: no label {key!r}") from None
 
+    def channel(self, name: str) -> Locale:
+        """This locale as one channel says it: `<name>.over.<key>` in place of <key>."""
+        if not name:
+            return self
+        if name not in self.views:
+            self.views[name] = _channel_view(self, name)
+        return self.views[name]
+
     def render_text(self, key: str, variables: dict[str, Any], variant: int = 0) -> str:
         """Render one text's chosen variant to Telegram HTML."""
         try:
             options = self.templates[key]
         except KeyError:
             raise ContentError(f"{self.name}: no text {key!r}") from None
+        ready = self.static[key][variant % len(options)]
+        if ready is not None:
+            return ready
+        template = options[variant % len(options)]
         try:
-            return options[variant % len(options)].render(variables).strip()
+            # Template.render without its copy of Jinja's globals into every context (a third of
+            # a short text's render): content uses none of them (range, dict, namespace...), and
+            # a test renders every text both ways and compares.
+            ctx = template.new_context(variables, shared=True)
+            return "".join(template.root_render_func(ctx)).strip()
         except jinja2.UndefinedError as err:
             raise ContentError(f"{self.name}/{key}: {err.message}") from err
+
+
+_JINJA = re.compile(r"\{[{%#]")  # where Jinja syntax starts; without one a text is static
+_INCLUDE = re.compile(r"\{%-?\s*include\b")
+
+
+def _channel_view(loc: Locale, channel: str) -> Locale:
+    """A copy of `loc` whose overridden texts are the channel's versions (content/README.md).
+
+    Texts that include others are compiled again, so an override reaches them too; the labels,
+    data and every other compiled text are shared.
+    """
+    prefix = f"{channel}.over."
+    swaps = {k.removeprefix(prefix): k for k in loc.sources if k.startswith(prefix)}
+    swaps = {key: over for key, over in swaps.items() if key in loc.sources}
+    if not swaps:
+        return loc
+    view = copy.copy(loc)
+    view.views = {}
+    view.sources = {**loc.sources, **{key: loc.sources[over] for key, over in swaps.items()}}
+    view.env = loc.env.overlay(loader=jinja2.FunctionLoader(view._source))
+    again = [k for k, v in view.sources.items() if k in swaps or any(map(_INCLUDE.search, v))]
+    view.templates = {**loc.templates}
+    for key in again:
+        view.templates[key] = [view.env.from_string(v.strip()) for v in view.sources[key]]
+    view.static = {**loc.static, **{key: loc.static[over] for key, over in swaps.items()}}
+    return view
 
 
 def _read_yaml(path: Path) -> Any:
@@ -162,9 +218,10 @@ class Content:
         """The named locale, or the default one."""
         return self.locales.get(name) or self.locales[self.default]
 
-    def render(self, reply: Reply, locale: str) -> Rendered:
-        """Render a reply: text through its template, labels from the label table."""
-        loc = self.locale(locale)
+    def render(self, reply: Reply, locale: str, channel: str = "") -> Rendered:
+        """Render a reply: text through its template (the channel's version where content has
+        one), labels from the label table."""
+        loc = self.locale(locale).channel(channel)
         variables = dict(reply.vars)
         if "rel" in variables and "them" not in variables:
             them = variables.get("name") or loc.label(f"them.{variables['rel']}")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from dialogue import outreach
+from dialogue import gazetteer, outreach
 from dialogue.content import Content, Locale
 from dialogue.daily import move_reflection, next_reflection, schedule_of, stamp
 from dialogue.events import Command, Edited, Event, Located, Press, Start, Text, Unsupported
@@ -23,8 +23,8 @@ from dialogue.flows.safety import CRISIS_COUNTRIES, first_step, safety_vars
 from dialogue.language import Analysis, Analyzer, normalize
 from dialogue.language.risk import Risk
 from dialogue.matching import Found, Matcher
-from dialogue.places import country_of, parse_zone
-from dialogue.progress import progress
+from dialogue.places import country_of, parse_zone, zone
+from dialogue.progress import progress, week_labels
 from dialogue.rehearsal import MoveReader
 from dialogue.replies import Button, Effect, Reply, rows
 from dialogue.session import HISTORY_KEPT, Session
@@ -56,8 +56,8 @@ class Turn:
 class Ctx:
     """The model a shared Machine fires on: one user's turn."""
 
-    __slots__ = ("analysis", "before", "data", "effects", "engine", "now", "replies", "risk",
-                 "safety", "session", "state")  # fmt: skip
+    __slots__ = ("analysis", "aside", "before", "data", "effects", "engine", "now", "replies",
+                 "risk", "safety", "session", "state")  # fmt: skip
 
     def __init__(
         self, engine: Engine, session: Session, now: datetime, data: dict[str, Any] | None = None
@@ -69,6 +69,7 @@ class Ctx:
         self.analysis: Analysis | None = None
         self.safety: str | None = None
         self.risk: Risk | None = None
+        self.aside = False  # a side answer: the keyboard on screen stays current
         self.before = schedule_of(session.profile)  # what the reflection row was computed from
 
     @property
@@ -142,7 +143,9 @@ class Engine:
         return found
 
     def warm(self) -> None:
-        """Build every locale's analyzer and matcher now (before a server takes updates)."""
+        """Build every locale's analyzer and matcher, and the gazetteer, now (before a server
+        takes updates: the first user to type a place must not wait half a second for it)."""
+        gazetteer.index()
         for name in self.content.locales:
             self.analyzer(name)
             self.matcher(name)
@@ -233,7 +236,7 @@ class Engine:
         return self._turn(ctx)
 
     def _turn(self, ctx: Ctx) -> Turn:
-        if any(not r.edit for r in ctx.replies):  # a new message: older keyboards are old
+        if not ctx.aside and any(not r.edit for r in ctx.replies):  # older keyboards are old
             ctx.session.keyboard_at = ctx.session.turn
         s = ctx.session
         erased = any(e.kind == "erase_all" for e in ctx.effects)
@@ -307,9 +310,8 @@ class Engine:
         if ctx.session.state != f"{flow.name}.{step.name}":
             return  # the entry moved on by itself
         if step.ask == GOTO:
-            key = self.key(flow, step, ctx)
-            if key in self.content.locale(ctx.session.locale).templates:
-                ctx.say(key, **(step.vars(ctx) if step.vars else {}))
+            if step.says:  # a missing text fails loudly, never a line silently skipped
+                ctx.say(self.key(flow, step, ctx), **(step.vars(ctx) if step.vars else {}))
             target = step.goto(ctx) if callable(step.goto) else step.goto
             self.jump(ctx, target)
             return
@@ -328,17 +330,30 @@ class Engine:
     def prompt(self, ctx: Ctx, edit: bool = False) -> None:
         """Say the current state's prompt with its buttons."""
         flow, step = self.step(ctx.session.state)
-        picked = set(self._picked(step, ctx)) if step.ask == MULTI else set()
-        buttons = [Button(o, f"{step.group}.{o}", o in picked) for o in self.options(step, ctx)]
-        laid = rows(buttons, step.columns) if buttons else ()
-        tail = [Button(x, f"ui.{x}") for x in self._tail(step, ctx)]
-        if tail:
-            laid = (*laid, tuple(tail))
+        laid = self.buttons(step, ctx)
         extra = step.vars(ctx) if step.vars else {}
         variant = step.variant(ctx) if step.variant else None
         ctx.say(self.key(flow, step, ctx), laid, variant, **extra)
         if edit:
             ctx.replies[-1] = _as_edit(ctx.replies[-1])
+
+    def buttons(self, step: Step, ctx: Ctx) -> tuple[tuple[Button, ...], ...]:
+        """A state's buttons as laid out under its prompt: the options, then the tail row."""
+        picked = set(self._picked(step, ctx)) if step.ask == MULTI else set()
+        buttons = [Button(o, f"{step.group}.{o}", o in picked) for o in self.options(step, ctx)]
+        laid = rows(buttons, step.columns) if buttons else ()
+        tail = [Button(x, f"ui.{x}") for x in self._tail(step, ctx)]
+        return (*laid, tuple(tail)) if tail else laid
+
+    def aside(self, ctx: Ctx, key: str, **extra: Any) -> None:
+        """A side answer (/help, /progress…): said with the buttons of where the user is, not
+        their question again; the keyboard already on screen stays current too."""
+        s = ctx.session
+        if s.state == "start.new":
+            ctx.say(key, **extra)
+            return
+        ctx.aside = True
+        ctx.say(key, self.buttons(self.step(s.state)[1], ctx), **extra)
 
     def _tail(self, step: Step, ctx: Ctx) -> tuple[str, ...]:
         tail = step.extra(ctx) if callable(step.extra) else step.extra
@@ -624,16 +639,17 @@ class Engine:
         if name == "back":
             self.back(ctx)
         elif name == "progress":
-            figures = progress(ctx.data.get("progress", {}) if ctx.data else {}, ctx.now)
-            ctx.effects.append(Effect("chart", figures.as_dict()))
-            ctx.say(f"progress.{figures.reading}")
-            if s.state != "start.new":
-                self.prompt(ctx)
+            local_now = ctx.now.astimezone(zone(s.profile.tz or "UTC"))  # the user's weeks
+            figures = progress(ctx.data.get("progress", {}) if ctx.data else {}, local_now)
+            if figures.reading != "none":  # nothing logged: nothing to draw
+                words = week_labels(figures.weeks, self.content.locale(s.locale).label)
+                ctx.effects.append(Effect("chart", {**figures.as_dict(), "week_labels": words}))
+            self.aside(ctx, f"progress.{figures.reading}")
         elif name == "export":
             ctx.effects.append(Effect("export", {"user_id": s.user_id}))
-            ctx.say("menu.export")
-            if s.state != "start.new":
-                self.prompt(ctx)
+            self.aside(ctx, "menu.export")
+        elif name in ASIDES and s.state != "start.new":  # before the start: their own page
+            self.aside(ctx, ASIDES[name])
         elif name == "cancel":
             self.cancel(ctx)
         elif name in ("timezone", "pause", "resume"):
@@ -730,7 +746,7 @@ class Engine:
             key = " ".join(words[i:])
             code = names.get(key)
             if code is None:
-                tz = parse_zone(key, ctx.now, loc.data.get("places", {}))
+                tz = parse_zone(key, ctx.now, loc.data.get("places", {}), names)
                 code = country_of(tz) if tz and "/" in tz else None
             if code is not None:
                 code = _lines_code(str(code))
@@ -754,6 +770,7 @@ def _rekeyed(reply: Reply, key: str) -> Reply:
 ALL = "all"  # the button that shows every option again after the closest few
 
 
+ASIDES = {"help": "menu.help", "privacy": "menu.privacy"}  # answered where the user is
 COMMAND_STATES = {
     "new": "menu.to_new",
     "menu": "menu.home",

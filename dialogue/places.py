@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from functools import cache, lru_cache
 from importlib import resources
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from dialogue.gazetteer import find_city, fold, index
+
 _TIME = re.compile(r"^\s*(\d{1,2})(?:\s*[:.h]\s*(\d{2}))?\s*(am|a\.m\.|pm|p\.m\.|h)?\s*$", re.I)
 _TIME_IN = re.compile(r"(?<!\w)\d{1,2}(?:\s*[:.h]\s*\d{2})?\s*(?:am|a\.m\.|pm|p\.m\.)?(?!\w)", re.I)
 _SPLIT = re.compile(r"[\s,;!?()]+")
 FIND_WORDS = 12  # a place or time is looked for in a message's first words
+IN_SENTENCE = 100_000  # people a city found inside a longer message must have ("it's nice")
 _OFFSET = re.compile(r"^\s*(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?\s*$", re.I)
 
 
@@ -43,10 +47,14 @@ def find_time(text: str) -> str | None:
     return None
 
 
-def find_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) -> str | None:
+def find_zone(
+    text: str, now: datetime, aliases: Mapping[str, str] | None = None,
+    countries: Mapping[str, str] | None = None,
+) -> str | None:  # fmt: skip
     """A zone from a message that names a place or the time there: "I'm in New York",
-    "it's 11pm in Manchester", "Dublin, I think". A place beats a time; longer names first."""
-    whole = parse_zone(text, now, aliases)
+    "it's 11pm in Manchester", "Dublin, I think". A place beats a time; longer names first;
+    a city found inside a sentence must be a sizeable one (IN_SENTENCE)."""
+    whole = parse_zone(text, now, aliases, countries)
     if whole:
         return whole
     words = [w for w in _SPLIT.split(text.strip().rstrip(".")) if w][:FIND_WORDS]
@@ -54,7 +62,7 @@ def find_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) -
         for i in range(len(words) - n + 1):
             key = " ".join(words[i : i + n])
             if parse_time(key) is None:
-                found = parse_zone(key, now, aliases)
+                found = parse_zone(key, now, aliases, countries, least=IN_SENTENCE, fuzzy=False)
                 if found:
                     return found
     local = find_time(text)
@@ -63,14 +71,17 @@ def find_zone(text: str, now: datetime, aliases: dict[str, str] | None = None) -
 
 @cache
 def _zones() -> dict[str, str]:
-    """Lowercased keys -> IANA names: whole names and their city part ("new york")."""
+    """Lowercased keys -> IANA names: whole names, and the city part of the zones the tz
+    database lists for a country ("new york"; not old links like Europe/Belfast, whose cities
+    the gazetteer places in their zone of today, with a country for the crisis lines)."""
     out: dict[str, str] = {}
+    listed = _zone_countries()
     for name in sorted(available_timezones()):
         if "/" not in name or name.startswith(("Etc/", "SystemV/")):
             continue
         out.setdefault(name.lower(), name)
-        city = name.rsplit("/", 1)[1].replace("_", " ").lower()
-        out.setdefault(city, name)
+        if name in listed:
+            out.setdefault(name.rsplit("/", 1)[1].replace("_", " ").lower(), name)
     return out
 
 
@@ -112,9 +123,11 @@ def _offset_name(minutes: int) -> str | None:
 
 
 def parse_zone(  # noqa: PLR0911 - one return for each way a place can be written
-    text: str, now: datetime, aliases: dict[str, str] | None = None
-) -> str | None:
-    """A zone from an IANA name, a city, a UTC offset, or the user's local time now."""
+    text: str, now: datetime, aliases: Mapping[str, str] | None = None,
+    countries: Mapping[str, str] | None = None, *, least: int = 0, fuzzy: bool = True,
+) -> str | None:  # fmt: skip
+    """A zone from an IANA name, a zone abbreviation (aliases), a UTC offset, a city (with
+    its country or state, typed a letter wrong), a country with one zone, or the local time."""
     key = " ".join(text.strip().replace("_", " ").split()).lower()
     if not key or len(key) > 64:
         return None
@@ -131,15 +144,34 @@ def parse_zone(  # noqa: PLR0911 - one return for each way a place can be writte
         return _offset_name(sign * (int(m.group(2)) * 60 + int(m.group(3) or 0)))
     local = parse_time(text)
     if local:
-        hour, minute = map(int, local.split(":"))
-        utc = now.astimezone(UTC)
-        diff = (hour * 60 + minute) - (utc.hour * 60 + utc.minute)
-        diff = (diff + 12 * 60) % (24 * 60) - 12 * 60  # nearest day: -12h .. +12h
-        if diff < -10 * 60 - 30:  # -11h and -12h are mostly ocean: New Zealand, Fiji, Tonga
-            diff += 24 * 60
-        nearest = min(_offsets_now(utc), key=lambda off: abs(off - diff))
-        return _offset_name(nearest) if abs(nearest - diff) <= 20 else None
-    return None
+        return _zone_by_clock(local, now)
+    city = find_city(text.strip(), countries, least=least, fuzzy=False)
+    if city:
+        return city.zone
+    alone = _single_zone(fold(key), countries)
+    if alone:
+        return alone
+    city = find_city(text.strip(), countries, least=least, fuzzy=True) if fuzzy else None
+    return city.zone if city else None
+
+
+def _single_zone(name: str, countries: Mapping[str, str] | None) -> str | None:
+    """The zone of a country named alone, when it has only one ("France"; not "Australia")."""
+    code = (countries or {}).get(name) or index().countries.get(name)
+    zones = [z for z, c in _zone_countries().items() if c == code] if code else []
+    return zones[0] if len(zones) == 1 else None
+
+
+def _zone_by_clock(local: str, now: datetime) -> str | None:
+    """The UTC offset where it is `local` o'clock now (to the nearest offset in use)."""
+    hour, minute = map(int, local.split(":"))
+    utc = now.astimezone(UTC)
+    diff = (hour * 60 + minute) - (utc.hour * 60 + utc.minute)
+    diff = (diff + 12 * 60) % (24 * 60) - 12 * 60  # nearest day: -12h .. +12h
+    if diff < -10 * 60 - 30:  # -11h and -12h are mostly ocean: New Zealand, Fiji, Tonga
+        diff += 24 * 60
+    nearest = min(_offsets_now(utc), key=lambda off: abs(off - diff))
+    return _offset_name(nearest) if abs(nearest - diff) <= 20 else None
 
 
 def _offsets_now(utc: datetime) -> set[int]:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import chain
 from typing import Any
 
 WEEKS = 8
+MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 REPAIRED = frozenset({"well", "partly"})  # follow-up outcomes that count as a repair
 
 
@@ -25,6 +27,14 @@ class Progress:
         """JSON-ready figures (an effect's payload)."""
         return {"weeks": self.weeks, "ruptures": self.ruptures, "repairs": self.repairs,
                 "days_to_repair": self.days_to_repair, "reading": self.reading}  # fmt: skip
+
+
+def week_labels(weeks: list[str], label: Callable[[str], str]) -> list[str]:
+    """Each week's Monday as a short date in the locale's words ("Nov 23"): content's labels
+    `chart.week_date` (with {month} and {day}) and `month.<jan…dec>`."""
+    shape = label("chart.week_date")
+    days = [date.fromisoformat(w) for w in weeks]
+    return [shape.format(month=label(f"month.{MONTHS[d.month - 1]}"), day=d.day) for d in days]
 
 
 def _monday(moment: datetime) -> datetime:
@@ -65,13 +75,12 @@ def progress(history: dict[str, Any], now: datetime) -> Progress:
             elapsed = datetime.fromisoformat(at) - datetime.fromisoformat(created[plan_id])
             days[w].append(max(0.0, elapsed.total_seconds() / 86_400))
     means = [_mean(d) for d in days]
-    return Progress([w.date().isoformat() for w in weeks], ruptures, repairs, means,
-                    _reading(ruptures, days))  # fmt: skip
+    reading = _reading(days) if any(ruptures) or any(repairs) else "none"
+    return Progress([w.date().isoformat() for w in weeks], ruptures, repairs, means, reading)
 
 
-def _reading(ruptures: list[int], days: list[list[float]]) -> str:
-    if not any(ruptures):
-        return "none"
+def _reading(days: list[list[float]]) -> str:
+    """How the days to repair moved: recent weeks against the weeks before."""
     half = WEEKS // 2
     before = _mean(list(chain.from_iterable(days[:half])))
     recent = _mean(list(chain.from_iterable(days[half:])))

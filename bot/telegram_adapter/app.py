@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from telegram import BotCommand
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -21,7 +22,7 @@ from telegram.ext import (
 )
 
 from bot.coach import Coach
-from bot.settings import Settings
+from bot.settings import Misconfigured, Settings
 from bot.storage import StorageError
 from bot.telegram_adapter import handlers
 from bot.telegram_adapter.delivery import ALLOWED_UPDATES, DB_DOWN, Delivery, well_formed
@@ -169,10 +170,37 @@ class WebhookServer:
             await self.runner.cleanup()
 
 
+STARTUP_RETRY_MAX = 60.0  # seconds between start-up tries at most (doubling from 1 s)
+
+
+async def _initialize(app: Application, settings: Settings, done: asyncio.Event) -> bool:
+    """Initialize the Application (its getMe call), retrying with backoff while the Bot API
+    cannot be reached: one log line a try, no traceback. False if stopped meanwhile."""
+    delay = 1.0
+    while True:
+        try:
+            await app.initialize()
+            return True
+        except InvalidToken as err:
+            await app.bot.shutdown()  # the HTTP sessions PTB opened before getMe was refused
+            raise Misconfigured("TELEGRAM_BOT_TOKEN: Telegram refused this token; copy it "
+                                "again from @BotFather") from err  # fmt: skip
+        except NetworkError as err:  # TimedOut too
+            log.warning("cannot reach the Telegram Bot API at %s (%s); trying again in %.0f s",
+                        settings.telegram_api_base_url, type(err).__name__, delay)  # fmt: skip
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), delay)
+            await app.bot.shutdown()
+            return False
+        delay = min(delay * 2, STARTUP_RETRY_MAX)
+
+
 async def serve(settings: Settings, coach: Coach, webhook: bool, done: asyncio.Event) -> int:
     """Run until `done` is set, or the database stays down (exit code DB_DOWN)."""
     app = build_application(settings, coach)
-    async with app:
+    if not await _initialize(app, settings, done):
+        return 0
+    try:
         delivery = await start(app, polling=not webhook)
         server = None
         if webhook:
@@ -182,11 +210,13 @@ async def serve(settings: Settings, coach: Coach, webhook: bool, done: asyncio.E
             if settings.webhook_url:
                 await app.bot.set_webhook(settings.webhook_url, secret_token=secret,
                                           allowed_updates=ALLOWED_UPDATES)  # fmt: skip
-            log.info("webhook listening on %s:%d%s", settings.webhook_host, port,
-                     settings.webhook_path)  # fmt: skip
+            mode = f"webhook on {settings.webhook_host}:{port}{settings.webhook_path}"
         else:
             await app.bot.delete_webhook()
-            log.info("long polling")
+            mode = "long polling"
+        sealed = "on" if coach.store.sealer.active else "off"
+        log.info("started as @%s: %s, %s database, encryption %s", app.bot.username, mode,
+                 coach.store.dialect, sealed)  # fmt: skip
         failed = asyncio.ensure_future(delivery.failed.wait())
         finished = asyncio.ensure_future(done.wait())
         await asyncio.wait((failed, finished), return_when=asyncio.FIRST_COMPLETED)
@@ -196,6 +226,8 @@ async def serve(settings: Settings, coach: Coach, webhook: bool, done: asyncio.E
             await server.stop()
         await stop(app)
         return DB_DOWN if delivery.failed.is_set() else 0
+    finally:
+        await app.shutdown()
 
 
 def run(settings: Settings, coach: Coach, webhook: bool) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 from telegram import CallbackQuery, Update
 
 from bot.coach import Applied, Coach
+from bot.export import document
 from bot.telegram_adapter.sending import NotSent, Sender, chosen, keyboard
 from dialogue.content import Rendered
 from dialogue.events import Event
@@ -130,9 +130,11 @@ class Runtime:
             done, claimed = (update_id, seq), None
 
     async def export(self, chat_id: int, user: str, locale: str) -> None:
-        """Send everything stored about the user as a JSON file."""
-        doc = await asyncio.to_thread(self.coach.store.export, user, self.coach.clock())
-        body = json.dumps(doc, ensure_ascii=False, indent=2).encode()
+        """Send everything stored about the user, in the words they saw, as a JSON file."""
+        coach = self.coach
+        body = await asyncio.to_thread(
+            document, coach.store, user, coach.clock(), coach.content, locale
+        )
         caption = self.coach.content.render(Reply("menu.export_caption"), locale).html
         await self.sender.document(chat_id, "repair-coach-export.json", body, caption)
 

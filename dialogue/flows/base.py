@@ -35,6 +35,7 @@ class Step:
     vars: Callable[[Ctx], dict[str, Any]] | None = None
     enter: Callable[[Ctx], None] | None = None  # effects of arriving here
     goto: str | Callable[[Ctx], str] = ""  # GOTO: the "<flow>.<state>" to go on to
+    says: bool = False  # GOTO: says its text first (the content check then requires it)
     # More buttons (label group "ui") under the options, or a callable giving them now.
     extra: tuple[str, ...] | Callable[[Ctx], tuple[str, ...]] = ()
     on_text: str = ""  # a choice step that also takes typed text: the trigger it then fires
@@ -85,8 +86,14 @@ def entry_id(ctx: Ctx) -> str:
 
 
 def guard(check: Callable[[Ctx], bool]) -> Callable[[EventData], bool]:
-    """Adapt a check on the turn's context into a transitions condition."""
-    return lambda event: check(event.model)
+    """Adapt a check on the turn's context into a transitions condition, named after the
+    check (the flow diagrams label a guarded transition with it)."""
+
+    def condition(event: EventData) -> bool:
+        return check(event.model)
+
+    condition.__name__ = condition.__qualname__ = check.__name__.lstrip("_")
+    return condition
 
 
 def say(key: str, **fixed: Any) -> Callable[[EventData], None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from itertools import dropwhile
 from typing import TYPE_CHECKING, Any
 
 from dialogue.content import to_plain
@@ -85,6 +86,13 @@ def _accept_key(ctx: Ctx) -> str:
 
 def _more_emotions(ctx: Ctx) -> bool:
     return ctx.draft.get("accept_i", 0) + 1 < len(ctx.draft.get("emotions", []))
+
+
+def _calm_index(ctx: Ctx) -> int:
+    """Which calming exercise: one more per "again" in a row, so /back goes one exercise back."""
+    history = ctx.session.history
+    again = len(history) - len(list(dropwhile(lambda state: state == "calm", reversed(history))))
+    return again % CALM_EXERCISES
 
 
 def _has_emotions(ctx: Ctx) -> bool:
@@ -197,10 +205,13 @@ def make_plan(ctx: Ctx) -> dict[str, Any]:
         "rel": ctx.rel,
         "them": _them(ctx)["them"],
         "what_happened": excerpt(d.get("camera") or d.get("what_happened", ""), TEXT_MAX),
+        "their_side": excerpt(d.get("their_side", ""), TEXT_MAX),
+        "my_part": excerpt(d.get("my_part", ""), TEXT_MAX),
         "emotions": list(d.get("emotions", [])),
         "body": list(d.get("body", [])),
         "intensity": int(d.get("intensity", 0)),
         "space": d.get("space", "no"),
+        "space_feel": d.get("space_feel", "") if d.get("space", "no") != "no" else "",
         "moves": list(d.get("moves", [])),
         "line": excerpt(d.get("line", ""), TEXT_MAX),
         "when": when,
@@ -214,6 +225,7 @@ def sample_plan() -> dict[str, Any]:
     return {
         "id": "0" * 12, "created": "2026-01-01T20:00+00:00", "follow_up_at": "2026-01-02T20:00",
         "rel": "partner", "them": "x" * 40, "what_happened": "x" * TEXT_MAX,
+        "their_side": "x" * TEXT_MAX, "my_part": "x" * TEXT_MAX, "space_feel": "rejected",
         "emotions": list(EMOTIONS), "body": list(BODY), "intensity": 10, "space": "yes",
         "moves": list(MOVES["partner"]), "line": "x" * TEXT_MAX, "when": "own",
         "when_text": "x" * 200, "practised": "x" * TEXT_MAX,
@@ -250,7 +262,7 @@ STEPS = [
     Step("intensity", SCALE, tuple(str(i) for i in range(11)), group="scale",
          save="draft.intensity", convert=int, columns=6),
     Step("calm", CHOICE, ("done", "again"), group="calm", columns=1, asides=("urge",),
-         vars=lambda c: {"index": c.draft.get("calm_n", 0) % CALM_EXERCISES}),
+         vars=lambda c: {"index": _calm_index(c)}),
     Step("space", CHOICE, ("yes", "no", "unsure"), group="space", save="draft.space",
          columns=1),
     Step("space_feel", CHOICE, SPACE_FEEL, group="space_feel", save="draft.space_feel", columns=1),
@@ -294,7 +306,7 @@ TRANSITIONS = [
     {"trigger": "next", "source": "accept", "dest": "intensity"},
     {"trigger": "answer", "source": "intensity", "dest": "calm", "conditions": guard(_high)},
     {"trigger": "answer", "source": "intensity", "dest": "space"},
-    {"trigger": "again", "source": "calm", "dest": "calm", "before": _count("calm_n")},
+    {"trigger": "again", "source": "calm", "dest": "calm"},
     {"trigger": "done", "source": "calm", "dest": "space"},
     {"trigger": "no", "source": "space", "dest": "moves"},
     {"trigger": "answer", "source": "space", "dest": "space_feel"},

@@ -1,11 +1,17 @@
-"""The journal: past plans, outcomes and reflections, newest first, a page at a time."""
+"""The journal: past plans, outcomes and reflections, newest first, a page at a time.
+
+The page on screen is kept in the draft when the list is entered (`_show`): its buttons are
+checked against it, so a press is taken as the page the user saw, never the one just read.
+"""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from dialogue.daily import local_day, parse_stamp
 from dialogue.events import Command, Press
 from dialogue.flows.base import CHOICE, GOTO, Flow, Step
+from dialogue.replies import excerpt
 
 if TYPE_CHECKING:
     from transitions import EventData
@@ -14,44 +20,72 @@ if TYPE_CHECKING:
 
 PAGE = 5
 OPEN = tuple(f"open{i}" for i in range(1, PAGE + 1))
+GIST_WORDS, GIST_MAX = 7, 48  # an entry's first words in the list: at most so many, so long
+GIST_OF = {"plan": "what_happened", "reflection": "text", "outcome": "note"}
+RETURNS = ("safety", "daily", "followup")  # flows that come back to where the user was
 
 
-def _page(ctx: Ctx) -> dict[str, Any]:
-    return (ctx.data or {}).get("journal") or {"page": 0, "entries": [], "more": False}
+def first_words(text: str, words: int = GIST_WORDS, limit: int = GIST_MAX) -> str:
+    """The opening words of the user's text, marked "…" when cut (shown escaped, as data)."""
+    split = text.split()
+    gist = excerpt(" ".join(split[:words]), limit)
+    return gist + "…" if len(split) > words and not gist.endswith("…") else gist
+
+
+def view(entry: dict[str, Any], tz: str) -> dict[str, Any]:
+    """An entry as templates show it: its local day and its first words besides the data."""
+    try:
+        day = local_day(tz, parse_stamp(entry["at"])).isoformat()
+    except (ValueError, KeyError):
+        day = str(entry.get("at", ""))[:10]
+    text = entry.get("data", {}).get(GIST_OF.get(entry["kind"], ""), "")
+    return {**entry, "day": day, "gist": first_words(text if isinstance(text, str) else "")}
+
+
+def _shown(ctx: Ctx) -> dict[str, Any]:
+    return ctx.draft.get("journal", {})
+
+
+def _show(ctx: Ctx) -> None:
+    """Entering the list: the page just read is the one on screen now."""
+    page = (ctx.data or {}).get("journal")
+    if page is not None:
+        ctx.draft["journal"] = {
+            "page": page["page"],
+            "more": page["more"],
+            "ids": [[e["kind"], e["id"]] for e in page["entries"]],
+        }
 
 
 def _list_options(ctx: Ctx) -> list[str]:
-    """The page's buttons: from the page just read, or from the one shown last."""
-    if ctx.data and "journal" in ctx.data:
-        page = ctx.data["journal"]
-        count, more, number = len(page["entries"]), page["more"], page["page"]
-    else:
-        shown = ctx.draft.get("journal", {})
-        count, more, number = len(shown.get("ids", [])), shown.get("more"), shown.get("page", 0)
-    opts = list(OPEN[:count])
-    opts += ["older"] if more else []
+    """The buttons of the page on screen."""
+    shown = _shown(ctx)
+    if "ids" not in shown:
+        _show(ctx)
+        shown = _shown(ctx)
+    number = shown.get("page", 0)
+    opts = list(OPEN[: len(shown.get("ids", []))])
+    opts += ["older"] if shown.get("more") else []
     opts += ["newer"] if number > 0 else []
     return [*opts, "menu"]
 
 
 def _list_vars(ctx: Ctx) -> dict[str, Any]:
-    page = _page(ctx)
-    ctx.draft["journal"] = {
-        "page": page["page"],
-        "more": page["more"],
-        "ids": [[e["kind"], e["id"]] for e in page["entries"]],
-    }
-    return {"entries": page["entries"], "index": page["page"] * PAGE}
+    page = (ctx.data or {}).get("journal") or {"page": 0, "entries": []}
+    tz = ctx.session.profile.tz
+    return {"entries": [view(e, tz) for e in page["entries"]], "index": page["page"] * PAGE}
 
 
 def _entry_vars(ctx: Ctx) -> dict[str, Any]:
     entry = (ctx.data or {}).get("entry")
-    return {"entry": entry or {"kind": "missing", "id": "", "at": "", "data": {}}}
+    if entry is None:
+        return {"entry": {"kind": "missing", "id": "", "at": "", "day": "", "gist": "", "data": {}}}
+    return {"entry": view(entry, ctx.session.profile.tz)}
 
 
 def _remember_open(event: EventData) -> None:
     ctx: Ctx = event.model
-    ids = ctx.draft.get("journal", {}).get("ids", [])
+    ids = _shown(ctx).get("ids", [])
     button = event.event.name
     n = OPEN.index(button) if button in OPEN else 0
     ctx.draft.setdefault("journal", {})["open"] = ids[n] if n < len(ids) else ["missing", ""]
@@ -62,39 +96,60 @@ def sample_entries() -> list[dict[str, Any]]:
     from dialogue.flows.conflict import sample_plan  # noqa: PLC0415 - avoids a cycle
 
     at = "2026-01-01T20:00:00+00:00"
-    return [
+    return [view(e, "UTC") for e in (
         {"kind": "plan", "id": "p" * 12, "at": at, "data": sample_plan()},
         {"kind": "outcome", "id": "o" * 12, "at": at,
          "data": {"outcome": "partly", "plan_id": "p" * 12, "them": "W" * 40, "note": "W" * 300}},
         {"kind": "reflection", "id": "r" * 12, "at": at, "data": {"text": "W" * 1000}},
-    ]  # fmt: skip
+    )]  # fmt: skip
 
 
-def wants(session: Any, event: Any) -> tuple[Any, ...] | None:  # noqa: PLR0911 - one per case
+def _journal_state(session: Any) -> str:
+    """The journal state a turn shows or may come back to ("" when none)."""
+    if session.flow == "journal":
+        return session.state
+    back = {"safety": session.paused, "daily": session.daily.get("resume", "")}
+    back["followup"] = back["daily"]
+    target = back.get(session.flow, "") if session.flow in RETURNS else ""
+    return target if target.startswith("journal.") else ""
+
+
+def _press_wants(state: str, shown: dict[str, Any], button: str) -> tuple[Any, ...] | None:
+    """What a press on the screen shown needs: the page or entry it leads to (None: stale)."""
+    page = int(shown.get("page", 0))
+    ids = shown.get("ids", [])
+    if state == "journal.list":
+        if button == "older" and shown.get("more"):
+            return ("journal", page + 1)
+        if button == "newer" and page > 0:
+            return ("journal", page - 1)
+        if button in OPEN and OPEN.index(button) < len(ids):
+            return ("entry", *ids[OPEN.index(button)])
+    if state == "journal.entry" and button == "back":
+        return ("journal", page)
+    return None
+
+
+def wants(session: Any, event: Any) -> tuple[Any, ...] | None:
     """The stored data a journal turn needs: a page, or one entry."""
     if isinstance(event, Command) and event.name == "journal":
         return ("journal", 0)
-    if session is None or session.flow != "journal":
+    state = "" if session is None else _journal_state(session)
+    if not state:
         return None
-    state = session.draft.get("journal", {})
-    page = int(state.get("page", 0))
-    if isinstance(event, Press):
-        if event.button == "older":
-            return ("journal", page + 1)
-        if event.button in ("newer", "back"):
-            return ("journal", max(0, page - (event.button == "newer")))
-        if event.button in OPEN:
-            ids = state.get("ids", [])
-            n = OPEN.index(event.button)
-            return ("entry", *ids[n]) if n < len(ids) else ("journal", page)
-    if session.state == "journal.entry" and "open" in state:
-        return ("entry", *state["open"])
-    return ("journal", page)
+    shown = session.draft.get("journal", {})
+    if isinstance(event, Press) and session.flow == "journal":
+        found = _press_wants(state, shown, event.button)
+        if found is not None:
+            return found
+    if state == "journal.entry" and "open" in shown:
+        return ("entry", *shown["open"])
+    return ("journal", int(shown.get("page", 0)))
 
 
 STEPS = [
     Step("list", CHOICE, _list_options, group="journal", vars=_list_vars, columns=5,
-         every_option=(*OPEN, "older", "newer", "menu")),
+         enter=_show, every_option=(*OPEN, "older", "newer", "menu")),
     Step("entry", CHOICE, ("back", "menu"), group="journal", vars=_entry_vars, columns=2),
     Step("to_menu", GOTO, goto="menu.home"),
 ]  # fmt: skip

@@ -17,8 +17,8 @@ AGE_BANDS = ((1, "baby"), (4, "toddler"), (13, "child"))  # under this many year
 
 def parse_zone(text: str, ctx: Ctx) -> str | None:
     """A zone from a city, a zone name or the local time ("it's 9pm here")."""
-    aliases = ctx.engine.content.locale(ctx.session.locale).data.get("places", {})
-    return find_zone(text, ctx.now, aliases)
+    data = ctx.engine.content.locale(ctx.session.locale).data
+    return find_zone(text, ctx.now, data.get("places", {}), data.get("countries", {}))
 
 
 def _age_band(text: str, ctx: Ctx) -> str | None:
@@ -58,7 +58,7 @@ STEPS = [
     Step("tz", TEXT, save="profile.tz", parse=parse_zone, vars=_time_vars),
     Step("tz_confirm", CHOICE, ("yes", "no"), group="confirm", vars=_zone_vars,
          on_text="retype", parse=parse_zone, text_save="profile.tz"),
-    Step("done", GOTO, enter=_done, goto="menu.home"),
+    Step("done", GOTO, enter=_done, goto="menu.home", says=True),
 ]  # fmt: skip
 
 TRANSITIONS = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 from typing import TYPE_CHECKING, Any
 
-from dialogue.flows.base import CHOICE, GOTO, TEXT, Flow, Step
+from dialogue.flows.base import CHOICE, GOTO, TEXT, Flow, Step, guard
 from dialogue.rehearsal.model import (
     AROUSAL_MAX,
     PERSONAS,
@@ -46,6 +46,11 @@ NOTES = ("raised", "landed", "flooded", "missed", "waited", "neutral", "break")
 LINE_QUOTED = 90  # characters of the user's own line a note quotes back
 BEST_KEPT = 300
 SUMMARY_TOP = 4  # what helped (or raised the temperature) the summary names, most often first
+
+
+def _speaks(ctx: Ctx) -> bool:
+    """The other person speaks (a teen or adult): only they can take a break."""
+    return PERSONAS[ctx.draft["persona"]].words
 
 
 def _held(ctx: Ctx) -> bool:
@@ -376,7 +381,7 @@ TRANSITIONS = [
     {"trigger": "answer", "source": "practice", "dest": "practice", "before": _typed},
     {"trigger": "wait", "source": "practice", "dest": "practice", "before": _waited},
     {"trigger": "break", "source": "practice", "dest": "practice", "before": _broke,
-     "conditions": lambda e: PERSONAS[e.model.draft["persona"]].words},
+     "conditions": guard(_speaks)},
     {"trigger": "notes_on", "source": "practice", "dest": "practice", "before": _notes(True)},
     {"trigger": "notes_off", "source": "practice", "dest": "practice", "before": _notes(False)},
     {"trigger": "end", "source": "practice", "dest": "summary"},

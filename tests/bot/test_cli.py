@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from bot.graph import PART_STATES
 from dialogue.flows import FLOWS
 
 COMMAND = str(Path(sys.executable).parent / "repair-coach")
@@ -43,9 +44,18 @@ def test_analyze_maps_emotions_to_families(
 def test_graph_draws_every_flow(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["graph"]) == 0
     out = capsys.readouterr().out
-    assert out.count("```mermaid") == len(FLOWS)
-    assert "what_happened --> camera: answer" in out
-    assert "stateDiagram-v2" in out
+    diagrams = out.split("```mermaid")[1:]
+    titles = [d.split("title: ")[1].split("\n")[0] for d in diagrams]
+    assert {t.split(" (")[0] for t in titles} == {f.name for f in FLOWS}  # real titles, each flow
+    assert "conflict (1 of 2)" in titles and "conflict (2 of 2)" in titles  # the big one split
+    for flow in FLOWS:  # every state drawn in some part; no part over PART_STATES of its own
+        drawn = "".join(d for d, t in zip(diagrams, titles, strict=True) if t.startswith(flow.name))
+        assert all(f'state "{s.name}"' in drawn for s in flow.steps), flow.name
+    assert all(d.count('state "') <= PART_STATES + 8 for d in diagrams)
+    # A guarded transition reads apart from the plain one on the same trigger.
+    assert "what_happened --> camera: answer if judgmental" in out
+    assert "what_happened --> their_side: answer\n" in out
+    assert out.count("[*] -->") == len(FLOWS)  # later parts go on from the part before
 
 
 def test_content_check_passes_on_the_shipped_content(capsys: pytest.CaptureFixture[str]) -> None:
@@ -118,3 +128,127 @@ def test_the_token_is_masked_in_every_record() -> None:
     assert RedactToken(token).filter(record)
     text = logging.Formatter().format(record)
     assert "SECRET" not in text and "<token>" in text
+
+
+# -- settings and command line: one line naming the setting and the fix, exit code 2 --------
+
+
+def _chat(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """`repair-coach chat` with an empty stdin, in a clean environment."""
+    base = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "XDG_DATA_HOME": str(tmp_path / "d")}
+    return subprocess.run([COMMAND, "chat", *args], env={**base, **env}, input="", cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+
+
+def _one_line(proc: subprocess.CompletedProcess[str], *names: str) -> str:
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "Traceback" not in proc.stderr and all(n in lines[0] for n in names), lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "names"),
+    [
+        ((), {"REPAIR_COACH_LOCALE": "xx"}, ("REPAIR_COACH_LOCALE", "'xx'", "en")),
+        (("--locale", "fr"), {}, ("--locale", "'fr'", "use one of: en")),
+        ((), {"REPAIR_COACH_WEBHOOK_PORT": "abc"}, ("REPAIR_COACH_WEBHOOK_PORT", "integer")),
+        ((), {"REPAIR_COACH_DATABASE_URL": "mysql://u:pw-secret@h/db"},
+         ("REPAIR_COACH_DATABASE_URL", "mysql", "postgresql://", "sqlite:///")),
+        ((), {"REPAIR_COACH_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/x"},
+         ("REPAIR_COACH_DATABASE_URL", "cannot connect")),
+        ((), {"REPAIR_COACH_CONTENT_DIR": "/no/such/folder"}, ("REPAIR_COACH_CONTENT_DIR",)),
+        ((), {"REPAIR_COACH_ENCRYPTION_KEY": "not-a-key"}, ("REPAIR_COACH_ENCRYPTION_KEY",)),
+    ],
+)  # fmt: skip
+def test_a_setting_that_cannot_work_ends_in_one_line(
+    tmp_path: Path, args: tuple[str, ...], env: dict[str, str], names: tuple[str, ...]
+) -> None:
+    line = _one_line(_chat(tmp_path, "--db", ":memory:", *args, **env)
+                     if "REPAIR_COACH_DATABASE_URL" not in env else _chat(tmp_path, *args, **env),
+                     *names)  # fmt: skip
+    assert "pw-secret" not in line and "not-a-key" not in line  # secrets are never echoed
+
+
+def test_an_unwritable_db_is_named_with_the_fix(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("")  # a folder that is a file: even root cannot write there
+    _one_line(_chat(tmp_path, "--db", str(tmp_path / "a-file" / "c.db")), "--db", "a-file")
+
+
+def test_sqlite_urls_are_accepted_and_db_on_the_command_line_wins(tmp_path: Path) -> None:
+    from bot.settings import Settings, database  # noqa: PLC0415
+
+    url = Settings(database_url=f"sqlite:///{tmp_path}/u.db")
+    assert database(url, None) == (f"{tmp_path}/u.db", "", "REPAIR_COACH_DATABASE_URL")
+    assert database(url, ":memory:") == (":memory:", "", "--db")
+    pg = Settings(database_url="postgresql+psycopg://postgres@127.0.0.1/test")
+    assert database(pg, None)[1].startswith("postgresql+psycopg://")
+    flag = f"--db={tmp_path}/flag.db"
+    proc = _chat(tmp_path, "--jsonl", flag,
+                 REPAIR_COACH_DATABASE_URL="mysql://nowhere/x")  # fmt: skip
+    assert proc.returncode == 0 and (tmp_path / "flag.db").exists(), proc.stderr
+    proc = _chat(tmp_path, "--jsonl", REPAIR_COACH_DATABASE_URL=f"sqlite:///{tmp_path}/url.db")
+    assert proc.returncode == 0 and (tmp_path / "url.db").exists(), proc.stderr
+
+
+def test_version_help_and_refused_arguments(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main(["--version"])
+    assert done.value.code == 0 and capsys.readouterr().out.startswith("repair-coach ")
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = capsys.readouterr().out
+    for command in ("chat", "run", "rekey", "analyze", "train", "graph", "content"):
+        assert f"    {command} " in out
+    assert "wiring" not in out  # words for users, not for the code's readers
+    with pytest.raises(SystemExit) as done:
+        main(["chat", "--user", "  "])
+    assert done.value.code == 2 and "--user" in capsys.readouterr().err
+    assert main(["graph", "--flow", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "'nope'" in err and "conflict" in err and len(err.strip().splitlines()) == 1
+
+
+def test_analyze_on_a_terminal_says_it_reads_stdin(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class Typed(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Typed("hello\n"))
+    assert main(["analyze"]) == 0
+    out, err = capsys.readouterr()
+    assert "stdin" in err and json.loads(out)["text"] == "hello"
+    monkeypatch.setattr(sys, "stdin", io.StringIO("hello\n"))
+    assert main(["analyze"]) == 0
+    assert capsys.readouterr().err == ""  # piped in: nothing but JSON
+
+
+def test_the_readme_draws_the_flows_as_they_are(capsys: pytest.CaptureFixture[str]) -> None:
+    """README's diagrams are `repair-coach graph`'s output: a changed flow changes them."""
+    assert main(["graph"]) == 0
+    drawn = capsys.readouterr().out.strip()
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    assert drawn in readme
+
+
+def test_every_readme_link_works_from_a_clone() -> None:
+    """Links to files in the repository exist; nothing points outside it (../shared)."""
+    import re  # noqa: PLC0415
+
+    root = Path(__file__).resolve().parents[2]
+    for doc in [
+        root / "README.md",
+        *sorted((root / "docs").glob("*.md")),
+        root / "content/README.md",
+    ]:
+        text = doc.read_text(encoding="utf-8")
+        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+            if target.startswith(("http://", "https://", "mailto:")):
+                continue
+            assert not target.startswith("../") or (doc.parent / target).resolve().is_relative_to(
+                root
+            ), (doc, target)
+            assert (doc.parent / target).exists(), (doc.name, target)

@@ -65,10 +65,10 @@ def test_jsonl_journey_to_a_plan_card_survives_a_restart(tmp_path: Path) -> None
     path = Path(saved.removeprefix("Saved to "))
     assert path.is_relative_to(tmp_path / "data")
     assert stat.S_IMODE(path.stat().st_mode) == 0o600  # readable by the user only
-    doc = json.loads(path.read_text())
-    assert doc["schema"] == 1
-    assert doc["plans"][0]["data"]["them"] == "Robin"
-    assert doc["session"]["profile"]["name"] == "Robin"
+    doc = json.loads(path.read_text())  # for a person: the words they saw (tests/bot/test_export)
+    assert doc["Repair plans"][0]["With"] == "Robin"
+    assert doc["About you"]["Their name"] == "Robin"
+    assert "Name it and own my part" in doc["Repair plans"][0]["Repair moves"]
 
 
 def test_jsonl_bad_lines_get_errors_and_the_process_goes_on(tmp_path: Path) -> None:
@@ -172,7 +172,7 @@ def test_jsonl_tick_says_what_is_due_and_only_once(tmp_path: Path) -> None:
     assert after_change["due"] == ["reflection"]
     assert after_change["replies"][0]["text"] != first["replies"][0]["text"]  # a new prompt
     journal = run_jsonl(tmp_path / "coach.db", [{"text": "/journal"}])
-    assert "A reflection" in journal[0]["replies"][0]["text"]
+    assert "Reflection: “" in journal[0]["replies"][0]["text"]  # told apart by its own words
 
 
 def test_interactive_chat_shows_what_came_due_while_it_was_closed(tmp_path: Path) -> None:
@@ -217,3 +217,16 @@ def test_jsonl_rehearsal_reports_the_other_person_and_draws_the_turns(tmp_path: 
     assert "You reconnected." in done["replies"][-2]["text"]
     path = Path(saved.removeprefix("Your chart is at "))
     assert "rehearsal" in path.name and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_in_memory_writes_nothing_unasked(tmp_path: Path) -> None:
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path / "data")}
+    feed = "".join(json.dumps(x) + "\n" for x in REHEARSAL)
+    proc = subprocess.run(
+        [COMMAND, "chat", "--jsonl", "--db", ":memory:"], cwd=tmp_path,
+        input=feed, capture_output=True, text=True, timeout=60, check=True, env=env,
+    )  # fmt: skip
+    out = [json.loads(line) for line in proc.stdout.splitlines()]
+    done = next(o for o in out if o["state"] == "rehearsal.summary")
+    assert "so I didn't save the chart" in done["replies"][-1]["text"]
+    assert list(tmp_path.iterdir()) == []  # no database, no data folder, no chart

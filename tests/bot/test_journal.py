@@ -45,12 +45,12 @@ def test_journal_pages_and_entries(
     turn = coach.turn("u", Command("journal"))
     text = content.render(turn.replies[-1], "en").text  # type: ignore[union-attr]
     assert turn.session.state == "journal.list"  # type: ignore[union-attr]
-    assert "How it went: Went well" in text and text.count("Repair plan with Robin") == 4
+    assert "How it went: Went well" in text and text.count("With Robin: “Argument number") == 4
     ids = [b.id for b in turn.replies[-1].flat_buttons]  # type: ignore[union-attr]
     assert ids == ["open1", "open2", "open3", "open4", "open5", "older", "menu"]
     turn = coach.turn("u", Press("older"))
     page2 = content.render(turn.replies[-1], "en").text  # type: ignore[union-attr]
-    assert page2.count("Repair plan with Robin") == 3  # 8 entries: 5 then 3
+    assert page2.count("With Robin: “Argument number") == 3  # 8 entries: 5 then 3
     assert [b.id for b in turn.replies[-1].flat_buttons] == [
         "open1",
         "open2",

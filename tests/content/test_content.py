@@ -5,6 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import jinja2
 import pytest
 import yaml
 
@@ -136,3 +137,63 @@ def test_plain_text_and_markup_helpers() -> None:
     assert to_plain('<b>Hi</b> &amp; <a href="https://x.org">x</a>') == "Hi & x (https://x.org)"
     assert check_markup("<b>fine</b> &lt;") == []
     assert check_markup("a & b") != []
+
+
+def test_a_text_kept_ready_is_what_jinja_would_render(content: Content) -> None:
+    """Texts without Jinja syntax skip the engine: each must equal Jinja's own rendering."""
+    loc = content.locale("en")
+    ready = [(k, i, t) for k, ts in loc.static.items() for i, t in enumerate(ts) if t is not None]
+    assert len(ready) > 100  # the fast path is taken, not just defined
+    for key, i, text in ready:
+        assert loc.templates[key][i].render({}).strip() == text, key
+    dynamic = [k for k, ts in loc.static.items() if None in ts]
+    assert "rehearsal.intro" in dynamic  # a text with variables still goes through Jinja
+
+
+def test_a_renamed_text_that_a_state_says_is_named(copy: Path) -> None:
+    """Renaming onboarding's `done:` used to pass and the coach silently skipped the line."""
+    path = copy / "xx" / "onboarding.yaml"
+    raw = yaml.safe_load(path.read_text())
+    raw["finished"] = raw.pop("done")
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True))
+    assert any("onboarding.done" in p and "no text" in p for p in check(Content(copy)))
+
+
+def test_every_syntax_error_is_named_in_one_run(copy: Path) -> None:
+    (copy / "xx" / "common.yaml").write_text("one: '{% if %}'\ntwo: '{{ ok }'\nthree: fine\n")
+    (copy / "xx" / "menu.yaml").write_text("broken: '{% for %}'\n")
+    with pytest.raises(ContentError) as err:
+        Content(copy)
+    lines = str(err.value).splitlines()
+    assert [ln.split(":")[0] for ln in lines] == [
+        "xx/common.one",
+        "xx/common.two",
+        "xx/menu.broken",
+    ]
+
+
+def test_every_text_renders_as_jinja_itself_would(content: Content) -> None:
+    """render_text skips Jinja's copy of its globals: each text must come out the same."""
+    from dialogue.check import samples  # noqa: PLC0415
+
+    loc = content.locale("en")
+    contexts = samples(loc)[:2] + samples(loc)[-1:]
+    compared = 0
+    for key, templates in loc.templates.items():
+        for n, template in enumerate(templates):
+            for ctx in contexts:
+                try:
+                    expected = template.render(ctx).strip()
+                except (jinja2.TemplateError, ContentError, KeyError, TypeError):
+                    continue  # a context this text was not written for
+                assert loc.render_text(key, ctx, n) == expected, key
+                compared += 1
+    assert compared > 1000
+
+
+def test_a_line_ending_in_an_include_keeps_its_line_break(content: Content) -> None:
+    """trim_blocks eats the newline after a tag; an include that ends a line must not."""
+    loc = content.locale("en")
+    for view in (loc, loc.channel("console")):
+        assert "\n\n/new" in view.render_text("menu.help", {})
+        assert "\n\n<b>Your control</b>" in view.render_text("menu.privacy", {})

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from dialogue.places import country_of, local_clock, parse_time, parse_zone, zone
+from dialogue.places import country_of, find_zone, local_clock, parse_time, parse_zone, zone
 
 NOON = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 
@@ -28,7 +28,7 @@ def test_parse_time(text: str, expected: str | None) -> None:
      ("new york", "America/New_York"), ("  Los   Angeles ", "America/Los_Angeles"),
      ("UTC+2", "UTC+02:00"), ("gmt-5", "UTC-05:00"), ("+05:30", "UTC+05:30"),
      ("14:00", "UTC+02:00"), ("2:30 am", "UTC-09:30"), ("11:45", "UTC+00:00"),
-     ("San Francisco", "America/Los_Angeles"), ("Atlantis", None), ("", None), ("UTC+15", None)],
+     ("San Francisco", "America/Los_Angeles"), ("Xyzzyville", None), ("", None), ("UTC+15", None)],
 )  # fmt: skip
 def test_parse_zone(text: str, expected: str | None) -> None:
     aliases = {"san francisco": "America/Los_Angeles"}
@@ -46,3 +46,34 @@ def test_zone_and_clock() -> None:
     assert zone("Nowhere/Atall") is UTC
     assert country_of("Europe/London") == "GB"
     assert country_of("Australia/Sydney") == "AU"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("UTC", "UTC+00:00"), ("CET", "Europe/Paris"), ("est", "America/New_York"),
+     ("Paris, France", "Europe/Paris"), ("london uk", "Europe/London"),
+     ("Melbourne, Australia", "Australia/Melbourne"), ("Melborne", "Australia/Melbourne"),
+     ("Portland", "America/Los_Angeles"), ("Portland, Maine", "America/New_York"),
+     ("portland ME", "America/New_York"), ("Springfield, IL", "America/Chicago"),
+     ("Montréal", "America/Toronto"), ("Zürich", "Europe/Zurich"), ("Bangalore", "Asia/Kolkata"),
+     ("belfast", "Europe/London"), ("France", "Europe/Paris"), ("Australia", None),
+     ("I'm in london", "Europe/London"), ("we live near Reading", "Europe/London"),
+     ("I think Dublin", "Europe/Dublin"), ("deal with it", None), ("in it to win it", None)],
+)  # fmt: skip
+def test_places_from_the_gazetteer(
+    places: tuple[dict, dict], text: str, expected: str | None
+) -> None:
+    """Cities of the GeoNames gazetteer with a country or state, abbreviations, one-zone
+    countries, typos; everyday words inside a sentence are not places ("in", "it", "deal")."""
+    aliases, countries = places
+    assert find_zone(text, NOON, aliases, countries) == expected
+    if expected and "/" in expected:
+        assert country_of(expected)  # every zone found has a country for the crisis lines
+
+
+@pytest.fixture(scope="module")
+def places() -> tuple[dict, dict]:
+    from dialogue.content import Content  # noqa: PLC0415
+
+    data = Content().locale("en").data
+    return data["places"], data["countries"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dialogue.progress import WEEKS, progress
+from dialogue.progress import WEEKS, progress, week_labels
 
 NOW = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)  # a Friday
 
@@ -45,3 +45,15 @@ def test_readings_follow_the_trend() -> None:
     assert progress(history((6, 1), (5, 1), (1, 4), (0, 4)), NOW).reading == "slower"
     assert progress(history((6, 2), (5, 2), (1, 2), (0, 2)), NOW).reading == "steady"
     assert progress(history((1, 2)), NOW).reading == "first"
+
+
+def test_week_labels_come_from_the_locales_words() -> None:
+    words = {"chart.week_date": "{day}. {month}", "month.jan": "Jan.", "month.dec": "Dez."}
+    assert week_labels(["2026-12-28", "2027-01-04"], words.__getitem__) == ["28. Dez.", "4. Jan."]
+
+
+def test_repairs_alone_are_something_to_chart() -> None:
+    old = (NOW - timedelta(weeks=12)).isoformat()
+    repaired = {"plan_id": "p", "at": NOW.isoformat(), "outcome": "well"}
+    p = progress({"plans": [{"id": "p", "created": old}], "outcomes": [repaired]}, NOW)
+    assert p.reading == "first" and p.repairs[-1] == 1 and not any(p.ruptures)

@@ -65,9 +65,9 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
             assert fake.to(chat.id)[-1].text == "<document>"
             assert "Everything I keep" in fake.calls_of("sendDocument")[-1]["caption"]
             export = json.loads(fake.files[-1][1])
-            assert export["plans"][0]["data"]["them"] == "Robin"
+            assert export["Repair plans"][0]["With"] == "Robin"  # for a person (bot/export.py)
             out = await chat.say("/journal")
-            assert "Repair plan with Robin" in out[-1].text
+            assert "With Robin: “We argued about the bills." in out[-1].text  # its own words
             out = await chat.tap("1")
             assert "Your repair plan with Robin" in out[-1].text
             photos = len(fake.calls_of("sendPhoto"))
