@@ -18,20 +18,42 @@ from bot.settings import Misconfigured, Settings, database, load
 
 def _content(settings: Settings, folder: str | None = None, locale: str | None = None):  # type: ignore[no-untyped-def]  # lazy import
     """The content; a language it does not have, chosen on the command line or in the
-    environment, is a setting to fix (never a silent fall back to English)."""
+    environment, is a setting to fix (never a silent fall back to English), and so is a
+    content folder (`--dir`, REPAIR_COACH_CONTENT_DIR) that holds no content."""
     from dialogue.content import Content, content_root
 
     root = Path(folder or settings.content_dir or content_root())
-    if settings.content_dir and not folder and not root.is_dir():
-        raise Misconfigured(f"REPAIR_COACH_CONTENT_DIR: no folder at {root}; point it at a "
-                            "content folder (one folder per language) or unset it")  # fmt: skip
-    have = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    for chosen, setting in ((locale, "--locale"), (settings.locale, "REPAIR_COACH_LOCALE")):
+    named = "--dir" if folder else "REPAIR_COACH_CONTENT_DIR" if settings.content_dir else ""
+    fix = "leave it out" if folder else "unset it"
+    if named and not root.is_dir():
+        raise Misconfigured(f"{named}: no folder at {root}; point it at a content folder "
+                            f"(one folder per language, like content/ in the checkout) or "
+                            f"{fix}")  # fmt: skip
+    have = languages(root)
+    if named and not have:
+        raise Misconfigured(f"{named}: no content in {root} (no language folder of .yaml files, "
+                            f"like en/); point it at a content folder, such as the checkout's "
+                            f"content/, or {fix}")  # fmt: skip
+    chosen_by = (("--locale", locale), ("REPAIR_COACH_LOCALE", settings.locale))
+    for setting, chosen in chosen_by:
         if have and chosen is not None and chosen not in have:
+            if named and setting != "--locale" and "locale" not in settings.model_fields_set:
+                raise Misconfigured(  # the default language, not chosen: the folder is wrong
+                    f"{named}: no content for the default language {chosen!r} in {root} (it "
+                    f"has: {', '.join(have)}); point it at a folder with {chosen}/, or set "
+                    "REPAIR_COACH_LOCALE to one it has"
+                )
             raise Misconfigured(
                 f"{setting} {chosen!r}: no such language here; use one of: {', '.join(have)}"
             )
     return Content(root, settings.locale)
+
+
+def languages(root: Path) -> list[str]:
+    """The languages a content folder holds: its folders with .yaml files in them."""
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and any(p.glob("*.yaml")))
 
 
 def _store(settings: Settings, db: str | None = None):  # type: ignore[no-untyped-def]  # lazy import
@@ -286,17 +308,25 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of the console script."""
-    from bot.storage import StorageError
-    from dialogue.content import ContentError
+INTERRUPTED = 130  # the shell's code for a command ended by Ctrl-C (128 + SIGINT)
 
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the console script. Ctrl-C at any point (start-up, a command's work)
+    ends it quietly with exit code 130, never a traceback."""
     args = parser().parse_args(argv)
     try:
-        return int(args.func(args, load()))
-    except (Misconfigured, StorageError, ContentError) as err:
-        print(f"repair-coach: {str(err).splitlines()[0]}", file=sys.stderr)
-        return 2
+        from bot.storage import StorageError  # slow to import: inside the Ctrl-C guard
+        from dialogue.content import ContentError
+
+        try:
+            return int(args.func(args, load()))
+        except (Misconfigured, StorageError, ContentError) as err:
+            print(f"repair-coach: {str(err).splitlines()[0]}", file=sys.stderr)
+            return 2
+    except KeyboardInterrupt:
+        print(file=sys.stderr)  # the shell's prompt on a line of its own after the ^C
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

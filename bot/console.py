@@ -41,6 +41,8 @@ class Console:
         self.coach = Coach(engine, store, clock)
         self.locale, self.clock = locale, clock
         self.export_dir: Path | None = None
+        self.written: list[Path] = []  # the files written for the user in this run
+        self.erased = False  # whether the user erased everything in this run (/delete)
         self.content: Content = engine.content
         self.buttons: list[tuple[str, str]] = []  # (id, label) of the latest keyboard
         session, _ = store.load(user_id)
@@ -70,6 +72,7 @@ class Console:
         if self.channel:  # the terminal's own versions of texts (CHANNEL)
             again = self.render(turn.replies)
             rendered = [self._with_place(*pair) for pair in zip(turn.replies, again, strict=True)]
+        self.erased = self.erased or any(e.kind == "erase_all" for e in turn.effects)
         for effect in turn.effects:  # files: exports, charts, and their removal on /delete
             if said := files.on_effect(self, effect, now):
                 rendered.append(said)
@@ -99,8 +102,22 @@ class Console:
 
     def save(self, what: str, suffix: str, body: bytes, now: datetime | None = None) -> Path:
         """Write a new file for the user into the data folder, atomically, theirs alone."""
-        folder = self.export_dir or files.exports_folder()
-        return files.write_private(folder, what, self.user_id, now or self.clock(), suffix, body)
+        path = files.write_private(self.folder, what, self.user_id, now or self.clock(), suffix,
+                                   body)  # fmt: skip
+        self.written.append(path)
+        return path
+
+    @property
+    def folder(self) -> Path:
+        """Where this chat's files for the user go (exports, charts)."""
+        return self.export_dir or files.exports_folder()
+
+    def nothing_kept(self) -> bool:
+        """Whether the user erased everything in this run and has begun nothing since."""
+        if not self.erased:
+            return False
+        session, _ = self.store.load(self.user_id)
+        return session is None or session.state == "start.new"
 
     def resolve(self, typed: str) -> Event:
         """Typed input: a button's label or number presses it, anything else is text."""
@@ -169,9 +186,9 @@ class Console:
         where = say("console.kept_file", {"path": path}) if path else self.say("kept_server")
         return where + "\n" + self.say("sealed" if self.store.sealer.active else "unsealed")
 
-    def say(self, key: str) -> str:
+    def say(self, key: str, **variables: Any) -> str:
         """A console-only text from content."""
-        return self.content.locale(self.locale).render_text(f"console.{key}", {})
+        return self.content.locale(self.locale).render_text(f"console.{key}", variables)
 
     def label(self, key: str) -> str:
         """A console-only label from content."""

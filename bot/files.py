@@ -131,7 +131,7 @@ def on_effect(console: Console, effect: Effect, now: datetime | None = None) -> 
     is then not saved. A folder that cannot be written gets a kind line, never a traceback.
     """
     say = console.content.locale(console.locale).render_text
-    folder = console.export_dir or exports_folder()
+    folder = console.folder
     try:
         if effect.kind == "export":
             return Rendered(say("console.exported", {"path": str(console.export(now))}), ())

@@ -106,11 +106,22 @@ def database(settings: Settings, db: str | None) -> tuple[str, str, str]:
     url = settings.database_url.strip()
     if not url:
         return settings.database, "", "REPAIR_COACH_DATABASE"
-    if url.startswith(SQLITE_URL):
-        return url.removeprefix(SQLITE_URL) or ":memory:", "", "REPAIR_COACH_DATABASE_URL"
-    scheme = url.partition("://")[0].partition("+")[0].lower()
+    if url[: len(SQLITE_URL)].lower() == SQLITE_URL:
+        return url[len(SQLITE_URL) :] or ":memory:", "", "REPAIR_COACH_DATABASE_URL"
+    head, colon, rest = url.partition(":")
+    scheme = head.partition("+")[0].lower()
+    if not (colon and scheme.isascii() and scheme.isalnum()) or (
+        scheme != "sqlite" and not rest.startswith("//")
+    ):  # not a URL at all (user:password@host): nothing of it is echoed
+        scheme = ""
     if scheme in ("postgresql", "postgres"):
         return "", url, "REPAIR_COACH_DATABASE_URL"
+    if scheme == "sqlite":  # sqlite:// alone, or sqlite://name: the path needs a third slash
+        raise Misconfigured(
+            "REPAIR_COACH_DATABASE_URL: this sqlite URL names no file; give "
+            "sqlite:///path/to/coach.db (three slashes before the path), or sqlite:///:memory: "
+            "to keep nothing"
+        )
     raise Misconfigured(
         f"REPAIR_COACH_DATABASE_URL: a {scheme or 'malformed'!s} URL is not a database the coach "
         "can use; give postgresql://user@host/dbname, or sqlite:///path/to/coach.db"

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from bot import files
 from bot.console import CHANNEL, QUIT, Console, is_number, numbered
 from bot.settings import default_db
 from dialogue.content import Rendered
@@ -126,10 +127,20 @@ def resume_command(console: Console) -> str:
 
 
 def goodbye(console: Console, width: int) -> str:
-    """The last words: nothing saved, or how to come back (the command whole, on its line)."""
+    """The last words, true to what is kept: how to come back (the command whole, on its
+    line); or, in memory or after /delete, that the conversation is not kept, with the files
+    written for the user that are still on this computer (each path whole, on its line)."""
     if console.in_memory:
-        return wrap(console.say("bye_memory"), width)
-    return wrap(console.say("bye"), width) + "\n" + INDENT + resume_command(console)
+        left = [p for p in console.written if p.exists()]
+        head = console.say("bye_memory_files" if left else "bye_memory", count=len(left))
+    elif console.nothing_kept():
+        left = files.user_files(console.folder, console.user_id)
+        head = console.say("bye_erased")
+        if left:
+            head += " " + console.say("bye_files", count=len(left))
+    else:
+        return wrap(console.say("bye"), width) + "\n" + INDENT + resume_command(console)
+    return "\n".join([wrap(head, width), *(INDENT + str(p) for p in left)])
 
 
 def greet(console: Console, out: TextIO, width: int) -> None:

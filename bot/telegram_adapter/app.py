@@ -33,7 +33,7 @@ from bot.telegram_adapter.sending import Sender, Throttle
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "new", "rehearse", "space", "plans", "journal", "progress", "daily",
-            "timezone", "pause", "resume", "back", "cancel", "help", "privacy", "export",
+            "timezone", "pause", "resume", "back", "cancel", "menu", "help", "privacy", "export",
             "delete", "sos")  # fmt: skip
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -12,6 +12,7 @@ import pytest
 
 from bot.cli import main
 from bot.graph import PART_STATES
+from bot.settings import Misconfigured
 from dialogue.flows import FLOWS
 
 COMMAND = str(Path(sys.executable).parent / "repair-coach")
@@ -252,3 +253,92 @@ def test_every_readme_link_works_from_a_clone() -> None:
                 root
             ), (doc, target)
             assert (doc.parent / target).exists(), (doc.name, target)
+
+
+# -- Ctrl-C: no traceback, exit code 130 -------------------------------------------------------
+
+
+def test_ctrl_c_in_analyze_ends_quietly_with_130(tmp_path: Path) -> None:
+    """SIGINT while `analyze` waits for the next line of stdin (after answering one)."""
+    import signal  # noqa: PLC0415
+
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+    proc = subprocess.Popen([COMMAND, "analyze"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=env, text=True)  # fmt: skip
+    try:
+        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+        proc.stdin.write("you never listen\n")
+        proc.stdin.flush()
+        assert json.loads(proc.stdout.readline())["text"] == "you never listen"  # in the loop
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) == 130
+        err = proc.stderr.read()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for pipe in (proc.stdin, proc.stdout, proc.stderr):
+            if pipe is not None:
+                pipe.close()
+    assert "Traceback" not in err and "KeyboardInterrupt" not in err
+
+
+@pytest.mark.parametrize("command", [["chat", "--db", ":memory:"], ["run"], ["content", "check"]])
+def test_ctrl_c_during_start_up_ends_quietly_with_130(
+    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C while the content loads (the slow part of every start-up)."""
+    import dialogue.content  # noqa: PLC0415
+
+    def interrupted(*_: object, **__: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:TOKEN-x")
+    monkeypatch.setattr(dialogue.content.Content, "__init__", interrupted)
+    assert main(command) == 130
+    assert "Traceback" not in capsys.readouterr().err
+
+
+# -- content folders and database URLs that cannot work: the setting named, the fix given -----
+
+
+@pytest.mark.parametrize("inside", [[], ["bot", "docs"]])
+def test_a_content_folder_without_content_names_the_setting(
+    tmp_path: Path, inside: list[str]
+) -> None:
+    folder = tmp_path / "wrong"
+    for name in ["", *inside]:
+        (folder / name).mkdir(parents=True, exist_ok=True)
+    line = _one_line(_chat(tmp_path, "--db", ":memory:", REPAIR_COACH_CONTENT_DIR=str(folder)),
+                     "REPAIR_COACH_CONTENT_DIR", str(folder), "unset it")  # fmt: skip
+    assert "REPAIR_COACH_LOCALE" not in line  # the language is not what is wrong
+
+
+def test_content_check_names_dir_for_a_folder_without_content(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["content", "check", "--dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dir" in err[0] and str(tmp_path) in err[0]
+    (tmp_path / "fr").mkdir()
+    (tmp_path / "fr" / "common.yaml").write_text("hello: 'Bonjour'\n")
+    assert main(["content", "check", "--dir", str(tmp_path)]) == 2  # a language, not English
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--dir" in err[0] and "'en'" in err[0] and "fr" in err[0]
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite://coach.db", "sqlite:"])
+def test_a_sqlite_url_without_a_path_says_so_in_one_line(tmp_path: Path, url: str) -> None:
+    line = _one_line(_chat(tmp_path, REPAIR_COACH_DATABASE_URL=url), "REPAIR_COACH_DATABASE_URL",
+                     "sqlite:///")  # fmt: skip
+    assert "not a database" not in line and "names no file" in line
+
+
+def test_database_urls_read_as_users_write_them() -> None:
+    from bot.settings import Settings, database  # noqa: PLC0415
+
+    assert database(Settings(database_url="SQLite:///a.db"), None)[0] == "a.db"
+    assert database(Settings(database_url="sqlite:///:memory:"), None)[0] == ":memory:"
+    with pytest.raises(Misconfigured) as refused:  # not a URL: nothing of it is echoed
+        database(Settings(database_url="user:pw-secret@host"), None)
+    assert "malformed" in str(refused.value) and "secret" not in str(refused.value)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import io
 import os
 import pty
@@ -10,6 +12,7 @@ import select
 import shlex
 import subprocess
 import sys
+import textwrap
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,12 +23,13 @@ from cryptography.fernet import Fernet
 
 from bot import terminal
 from bot.cli import parser
-from bot.console import CHANNEL, Console, numbered
+from bot.console import CHANNEL, QUIT, Console, numbered
 from bot.storage import Sealer, SQLiteStore, open_store
+from bot.telegram_adapter.app import COMMANDS
 from bot.terminal import clean, interactive, keyboard, resume_command, wrap
 from dialogue.check import check_overrides
 from dialogue.content import Content
-from dialogue.engine import Engine
+from dialogue.engine import ASIDES, COMMAND_STATES, Engine
 from dialogue.events import Press, parse_text
 from dialogue.replies import Reply
 
@@ -265,7 +269,7 @@ def test_privacy_says_when_the_file_is_encrypted(engine: Engine, tmp_path: Path)
 
 def test_privacy_in_memory_says_nothing_is_saved(engine: Engine, memory: SQLiteStore) -> None:
     said = privacy(Console(engine, memory, "local", channel=CHANNEL))
-    assert "nothing of this chat is written to disk" in said
+    assert "nothing of this chat is written to disk unless you ask for a file with /export" in said
     assert "encrypted" not in said.split("Where it is")[-1]
 
 
@@ -281,7 +285,9 @@ def chat_in(console: Console, typed: str) -> str:
 
 def test_goodbye_in_memory_says_nothing_was_saved(engine: Engine, memory: SQLiteStore) -> None:
     shown = chat_in(Console(engine, memory, "local"), "/quit\n")
-    assert "Nothing is saved in this chat" in shown.split("\n\n")[0]
+    hello = " ".join(shown.split("\n\n")[0].split())  # wrapped to the terminal's width
+    assert "Nothing is saved in this chat" in hello
+    assert "except a file you ask for with /export" in hello
     bye = shown.rstrip().split("\n\n")[-1]
     assert "Nothing of this chat was saved" in bye and "repair-coach chat" not in bye
 
@@ -296,6 +302,92 @@ def test_goodbye_names_a_command_that_comes_back(
     assert (args.command, args.db, args.user) == ("chat", store.path, "sam lee")
     monkeypatch.setattr(terminal, "default_db", lambda: Path(store.path))
     assert resume_command(Console(engine, store, "local")) == "repair-coach chat"
+
+
+def goodbye_of(shown: str) -> str:
+    """The goodbye: everything after the last keyboard or text before it."""
+    return shown.rstrip().split("\n\n")[-1]
+
+
+def test_goodbye_after_delete_says_nothing_is_kept(
+    engine: Engine, store: SQLiteStore, tmp_path: Path
+) -> None:
+    console = Console(engine, store, "sam")
+    console.export_dir = tmp_path / "exports"
+    bye = goodbye_of(chat_in(console, "/delete\n1\n"))  # 1: Erase
+    assert store.load("sam")[0] is None
+    assert "Everything is saved" not in bye and "repair-coach chat" not in bye
+    assert "I keep nothing of our conversations now" in bye and "--db" not in bye
+    assert "still on this computer" not in bye  # no file was written
+    # Erased, then a new start: that conversation is kept, and the goodbye says so again.
+    again = goodbye_of(chat_in(Console(engine, store, "sam"), "/delete\n1\n/start\n1\n"))
+    assert "Everything is saved" in again and "sam" in again
+
+
+def test_goodbye_after_delete_names_the_files_still_there(
+    engine: Engine, store: SQLiteStore, tmp_path: Path
+) -> None:
+    console = Console(engine, store, "sam")
+    console.export_dir = tmp_path / "exports"
+    bye = goodbye_of(chat_in(console, "/delete\n1\n/export\n"))  # a file asked for after
+    [written] = list((tmp_path / "exports").iterdir())
+    assert "I keep nothing of our conversations now" in bye
+    assert "still on this computer" in bye and f"    {written}" in bye.splitlines()
+
+
+def test_goodbye_in_memory_names_the_export_it_wrote(
+    engine: Engine, memory: SQLiteStore, tmp_path: Path
+) -> None:
+    console = Console(engine, memory, "local")
+    console.export_dir = tmp_path / "exports"
+    bye = goodbye_of(chat_in(console, "/export\n/export\n"))
+    written = sorted((tmp_path / "exports").iterdir())
+    assert len(written) == 2
+    lines = bye.splitlines()
+    assert all(f"    {path}" in lines for path in written)  # each path whole, on its own line
+    assert "kept in memory only" in bye and "Nothing of this chat was saved" not in bye
+    assert "repair-coach chat" not in bye
+
+
+# -- /help lists every command the coach takes -------------------------------------------------
+
+
+def engine_commands() -> set[str]:
+    """Every command the engine answers: the names `Engine.on_command` compares with, the
+    asides and the commands that lead to a state, and /start (an event of its own)."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(Engine.on_command)))
+    named = {
+        c.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Compare) and isinstance(node.left, ast.Name)
+        and node.left.id == "name"
+        for c in ast.walk(ast.Tuple(elts=node.comparators))
+        if isinstance(c, ast.Constant) and isinstance(c.value, str)
+    }  # fmt: skip
+    return named | set(ASIDES) | set(COMMAND_STATES) | {"start"}
+
+
+def help_commands(console: Console) -> set[str]:
+    """The commands /help names (every /word in its text)."""
+    said = "\n".join(r.text for r in console.send(parse_text("/help"))[1])
+    return set(re.findall(r"(?<![\w/])/([a-z_]+)\b", said))
+
+
+def test_help_lists_every_command_the_coach_takes(engine: Engine, memory: SQLiteStore) -> None:
+    known = engine_commands()
+    assert set(COMMANDS) == known, "register the command in bot/telegram_adapter/app.py"
+    telegram = Console(engine, memory, "t")
+    for step in TO_BODY[:7]:  # onboarded
+        telegram.send(parse_text(step) if isinstance(step, str) else step)
+    assert help_commands(telegram) == known, "list it in menu.help (content/en/menu.yaml)"
+    terminal = Console(engine, memory, "t", channel=CHANNEL)
+    assert help_commands(terminal) == known | {q.removeprefix("/") for q in QUIT}
+    unknown = engine.content.locale("en").render_text("common.unknown_command", {})
+    for name in sorted(known - {"delete", "sos", "start"}):  # each really answered as known
+        said = [r.text for r in telegram.send(parse_text(f"/{name}"))[1]]
+        assert unknown not in said, name
+        telegram.send(parse_text("/menu"))
+    assert unknown in [r.text for r in telegram.send(parse_text("/nosuch"))[1]]
 
 
 # -- 1. line editing -----------------------------------------------------------------------------

@@ -195,5 +195,5 @@ def test_a_line_ending_in_an_include_keeps_its_line_break(content: Content) -> N
     """trim_blocks eats the newline after a tag; an include that ends a line must not."""
     loc = content.locale("en")
     for view in (loc, loc.channel("console")):
-        assert "\n\n/new" in view.render_text("menu.help", {})
+        assert "\n\n/start" in view.render_text("menu.help", {})
         assert "\n\n<b>Your control</b>" in view.render_text("menu.privacy", {})
