@@ -144,5 +144,6 @@ def on_effect(console: Console, effect: Effect, now: datetime | None = None) -> 
     except OSError:
         return Rendered(say("console.not_saved", {"folder": str(folder)}), ())
     if effect.kind == "erase_all" and remove_user_files(folder, console.user_id):
-        return Rendered(say("console.files_left", {"folder": str(folder)}), ())
+        named = f"{PREFIX}-*-{safe_id(console.user_id)}-*"
+        return Rendered(say("console.files_left", {"folder": str(folder), "named": named}), ())
     return None

@@ -102,10 +102,10 @@ def database(settings: Settings, db: str | None) -> tuple[str, str, str]:
     """(SQLite path, PostgreSQL URL, the setting they came from): `--db` wins over the
     environment; a `sqlite:///path` URL is a SQLite file; any other URL must be PostgreSQL."""
     if db is not None:
-        return db, "", "--db"
+        return _named(db, "--db"), "", "--db"
     url = settings.database_url.strip()
     if not url:
-        return settings.database, "", "REPAIR_COACH_DATABASE"
+        return _named(settings.database, "REPAIR_COACH_DATABASE"), "", "REPAIR_COACH_DATABASE"
     if url[: len(SQLITE_URL)].lower() == SQLITE_URL:
         return url[len(SQLITE_URL) :] or ":memory:", "", "REPAIR_COACH_DATABASE_URL"
     head, colon, rest = url.partition(":")
@@ -126,3 +126,12 @@ def database(settings: Settings, db: str | None) -> tuple[str, str, str]:
         f"REPAIR_COACH_DATABASE_URL: a {scheme or 'malformed'!s} URL is not a database the coach "
         "can use; give postgresql://user@host/dbname, or sqlite:///path/to/coach.db"
     )
+
+
+def _named(path: str, setting: str) -> str:
+    """A SQLite path as given; an empty one (which SQLite would take as a temporary file, gone
+    at the end) is a setting to fix."""
+    if not path.strip():
+        raise Misconfigured(f"{setting} is empty: give the path of a file, or :memory: to keep "
+                            "nothing")  # fmt: skip
+    return path

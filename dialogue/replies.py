@@ -60,6 +60,7 @@ VARS: dict[str, Var] = {
     "limit": Var("int", 10_000),
     "path": Var("str", 300),  # a file the console wrote
     "folder": Var("str", 300),  # the folder the console writes files into
+    "named": Var("str", 300),  # how the console names one user's files (a shell pattern)
     "plan": Var("plan"),  # a plan card's fields: flows/conflict.py make_plan
     "entries": Var("entries"),  # a journal page: [{kind, id, at, data}] (flows/journal.py)
     "entry": Var("entry"),  # one journal entry, whole

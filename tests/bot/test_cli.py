@@ -339,6 +339,10 @@ def test_database_urls_read_as_users_write_them() -> None:
 
     assert database(Settings(database_url="SQLite:///a.db"), None)[0] == "a.db"
     assert database(Settings(database_url="sqlite:///:memory:"), None)[0] == ":memory:"
+    with pytest.raises(Misconfigured, match=r"^--db is empty: give the path of a file"):
+        database(Settings(), "")  # SQLite would take it as a temporary file
+    with pytest.raises(Misconfigured, match=r"^REPAIR_COACH_DATABASE is empty"):
+        database(Settings(database=" "), None)
     with pytest.raises(Misconfigured) as refused:  # not a URL: nothing of it is echoed
         database(Settings(database_url="user:pw-secret@host"), None)
     assert "malformed" in str(refused.value) and "secret" not in str(refused.value)

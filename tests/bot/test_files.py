@@ -3,6 +3,7 @@ line (never a traceback) when the folder cannot be written."""
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import stat
 from collections.abc import Iterator
@@ -131,8 +132,13 @@ def test_delete_says_where_the_files_are_when_it_cannot_remove_them(
     stuck.mkdir(parents=True)  # cannot be unlinked, even by root
     console.send(Command("delete"))
     _, rendered = console.send(Press("erase"))
-    assert rendered[-1].text == _say(content, "console.files_left", folder=str(folder))
-    assert str(folder) in rendered[-1].text
+    named = "repair-coach-*-a-*"  # matches the file left, and only user a's
+    assert rendered[-1].text == _say(content, "console.files_left", folder=str(folder),
+                                     named=named)  # fmt: skip
+    assert str(folder) in rendered[-1].text and named in rendered[-1].text
+    assert fnmatch.fnmatch(stuck.name, named) and not fnmatch.fnmatch(
+        "repair-coach-export-ab-x", named
+    )
 
 
 def test_a_folder_that_cannot_be_written_gets_a_kind_line(
