@@ -285,7 +285,10 @@ def test_ctrl_c_in_analyze_ends_quietly_with_130(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("command", [["chat", "--db", ":memory:"], ["run"], ["content", "check"]])
 def test_ctrl_c_during_start_up_ends_quietly_with_130(
-    command: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    command: list[str],
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     """Ctrl-C while the content loads (the slow part of every start-up)."""
     import dialogue.content  # noqa: PLC0415
@@ -294,6 +297,7 @@ def test_ctrl_c_during_start_up_ends_quietly_with_130(
         raise KeyboardInterrupt
 
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:TOKEN-x")
+    monkeypatch.setenv("REPAIR_COACH_DATABASE", str(tmp_path / "c.db"))  # not the data folder
     monkeypatch.setattr(dialogue.content.Content, "__init__", interrupted)
     assert main(command) == 130
     assert "Traceback" not in capsys.readouterr().err
