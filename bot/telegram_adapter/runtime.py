@@ -51,7 +51,9 @@ class Runtime:
 
         def apply() -> tuple[Applied | None, Claimed | None]:  # one trip to the thread pool
             applied = self.coach.apply(key, event, language, update_id=update_id, outbox=True)
-            return applied, store.claim_next(key) if not applied or applied.queued else None
+            if applied and not applied.queued:
+                return applied, None
+            return applied, store.claim_next(key, now=self.coach.clock())
 
         applied, first = await asyncio.to_thread(apply)
         self.settled.add(update_id)  # its turn took it out of the inbox (or had before)
@@ -114,10 +116,10 @@ class Runtime:
         while True:
             paid = claimed is None  # reserve the budget first: a claim goes straight out, and
             if paid:  # a worker killed while waiting on the throttle leaves nothing in doubt
-                await throttle.wait(chat_id, True, paced)
-                claimed = await asyncio.to_thread(store.claim_next, key, done)
+                slot = await throttle.wait(chat_id, True, paced)
+                claimed = await asyncio.to_thread(store.claim_next, key, done, self.coach.clock())
                 if claimed is None:
-                    throttle.refund()
+                    throttle.refund(slot)
                     return
             update_id, seq, m = claimed
             buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])
