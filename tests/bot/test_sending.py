@@ -6,6 +6,7 @@ import asyncio
 import threading
 import time
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
@@ -202,7 +203,7 @@ def test_workers_reserving_together_never_get_the_same_send_time(pg_url: str) ->
         store.close()
     times.sort()
     assert len(times) == 4 * 25 * 3
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in pairwise(times)]
     assert min(gaps) >= spacing - 1e-6  # one send per slot across all workers: 30 a second
 
 
