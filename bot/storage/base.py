@@ -369,6 +369,15 @@ class SQLStore(OutreachStore, ABC):
         left unsent past its expiry (its worker died, the bot was down) is deleted, not sent:
         a reflection never arrives on the day after its own.
         """
+        return self.claim(user_id, done, now)[0]
+
+    def claim(
+        self, user_id: str, done: tuple[int, int] | None = None, now: datetime | None = None,
+        take: bool = True,
+    ) -> tuple[tuple[int, int, dict[str, Any]] | None, bool]:  # fmt: skip
+        """claim_next, and whether more unsent messages wait after the one claimed (the
+        sender then spends no send budget on looking again). `take=False`: forget `done` and
+        drop what expired, claim nothing."""
         with self.transaction() as run:
             if done is not None:
                 run(FORGET, (user_id, *done))
@@ -380,9 +389,11 @@ class SQLStore(OutreachStore, ABC):
                 " AND (update_id, seq) = (SELECT update_id, seq FROM outbox WHERE user_id = ?"
                 " AND sending = 0 ORDER BY update_id, seq LIMIT 1) RETURNING update_id, seq, data",
                 (user_id, user_id),
-            ).fetchone()
+            ).fetchone() if take else None  # fmt: skip
+            more = run("SELECT 1 FROM outbox WHERE user_id = ? AND sending = 0 LIMIT 1",
+                       (user_id,)).fetchone() is not None  # fmt: skip
             opened = json.loads(self._user(run, user_id).open(row[2])) if row else None
-        return (row[0], row[1], opened) if row else None
+        return ((row[0], row[1], opened) if row else None), more
 
     def unclaim(
         self, user_id: str, claimed: tuple[int, int], done: tuple[int, int] | None = None

@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol, runtime_checkable
 
 from aiolimiter import AsyncLimiter
@@ -68,6 +69,8 @@ class Throttle:
         self.batch = max(1, round(rate * SHARE))
         self.slots: deque[float] = deque()  # reserved send times (this loop's clock), in order
         self.taking = asyncio.Lock()  # one waiter at a time takes the next reserved time
+        # A thread of its own: a reservation never queues behind the store's calls.
+        self.reserver = ThreadPoolExecutor(1, "send-budget") if budget is not None else None
 
     async def pause(self, seconds: float) -> None:
         """Hold every call for `seconds` (a 429 answered one of them): in every worker."""
@@ -125,8 +128,8 @@ class Throttle:
     async def _reserve(self) -> bool:
         assert self.budget is not None
         try:
-            first, server_now, paused = await asyncio.to_thread(
-                self.budget.reserve_sends, self.batch, self.spacing
+            first, server_now, paused = await asyncio.get_running_loop().run_in_executor(
+                self.reserver, self.budget.reserve_sends, self.batch, self.spacing
             )
         except StorageError:
             log.warning("sending within this worker's own budget: the database is down")

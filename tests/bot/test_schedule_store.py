@@ -237,11 +237,16 @@ def test_a_reply_never_expires_and_the_prune_drops_expired_reminders(
     assert sorted(fire_all(coach, DUE)) == ["u", "v"]
     later = DUE + timedelta(hours=5)  # past midnight in New York
     assert store.prune(later)["outbox"] == 2  # both reflections, not the reply
-    claimed, sent = store.claim_next("u", now=later), []  # the reply, hours later still
-    while claimed is not None:
+    claimed, more = store.claim("u", now=later)  # the reply, hours later still
+    sent = []
+    while claimed is not None:  # each claim tells whether another message waits after it
         sent.append(claimed[0])
-        claimed = store.claim_next("u", claimed[:2], now=later)
+        if not more:
+            break
+        claimed, more = store.claim("u", claimed[:2], now=later)
     assert sent and set(sent) == {41}
+    assert store.claim("u", (41, len(sent) - 1), now=later, take=False) == (None, False)
+    assert store.user_rows("u")["outbox"] == 0  # the last one forgotten without a claim
     assert store.claim_next("v", now=later) is None
 
 
