@@ -120,6 +120,10 @@ send_budget = Table(
     Column("paused_until", Double, nullable=False),
 )  # fmt: skip
 schedule_due = Index("schedule_due", schedule.c.due_at)
+# Schema 4: the claim's whole order (due time, then kind: a follow-up before the day's
+# reflection), so a claim reads its 20 rows off the index even when 100,000 are due at the
+# same second (with `due_at` alone, PostgreSQL sorted them all: 0.36 s a claim).
+schedule_due_kind = Index("schedule_due_kind", schedule.c.due_at, schedule.c.kind)
 processed_at = Index("processed_at", processed_updates.c.at)
 
 USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule", "outbox",
@@ -146,8 +150,10 @@ MIGRATIONS: list[list[DDLElement]] = [
      CreateTable(user_keys)],
     # 2 -> 3: reminders parked while their user has blocked the bot (bot/storage/outreach.py).
     [FIRST_DUE],
-    # 3 -> 4: reminders' messages expire in the outbox; the send budget workers share.
-    [OUTBOX_EXPIRES, CreateTable(send_budget)],
+    # 3 -> 4: reminders' messages expire in the outbox; the send budget workers share; the
+    # due index in the claim's order.
+    [OUTBOX_EXPIRES, CreateTable(send_budget), DDL("DROP INDEX schedule_due"),
+     CreateIndex(schedule_due_kind)],
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}

@@ -139,18 +139,19 @@ def test_a_blocked_user_is_skipped_until_they_write_again(
 
 
 def test_the_claim_reads_the_due_index(make_store: MakeStore, engine: Engine) -> None:
+    """In the claim's own order (due time, then kind), with no sort: 100,000 rows due at the
+    same second are not all read and sorted for each batch of 20."""
     store = make_store()
     subscribe(store, engine, "u")
+    query = "SELECT user_id FROM schedule WHERE due_at <= ? ORDER BY due_at, kind LIMIT 10"
     with store.transaction() as run:
         if store.dialect == "sqlite":
-            plan = run("EXPLAIN QUERY PLAN SELECT user_id FROM schedule WHERE due_at <= ?"
-                       " ORDER BY due_at LIMIT 10", ("x",)).fetchall()  # fmt: skip
-            assert any("schedule_due" in str(row) for row in plan), plan
+            plan = str(run(f"EXPLAIN QUERY PLAN {query}", ("x",)).fetchall())
+            assert "schedule_due_kind" in plan and "B-TREE" not in plan, plan
         else:
             run("SET LOCAL enable_seqscan = off", ())
-            plan = run("EXPLAIN SELECT user_id FROM schedule WHERE due_at <= ?"
-                       " ORDER BY due_at LIMIT 10", ("x",)).fetchall()  # fmt: skip
-            assert any("schedule_due" in str(row) for row in plan), plan
+            plan = str(run(f"EXPLAIN {query}", ("x",)).fetchall())
+            assert "schedule_due_kind" in plan and "Sort" not in plan, plan
 
 
 def test_a_follow_up_answer_is_a_repair_in_progress(make_store: MakeStore, engine: Engine) -> None:
