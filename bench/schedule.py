@@ -9,7 +9,11 @@
    second: the rate reached over --seconds once sending started, as a fraction of the limit
    (target at least 0.95), 429 answers (target 0), and duplicates (target 0).
 
+   With --workers N (and --pg), the same through N `repair-coach run` processes on PostgreSQL,
+   each set to the one limit they share: the rate all of them reach together.
+
 Run: python bench/schedule.py [--users 1000000] [--due 100000] [--rate 30] [--seconds 20]
+                              [--pg URL --workers 2]
 """
 
 from __future__ import annotations
@@ -53,21 +57,23 @@ def session_json(user: str) -> str:
     return s.to_json()
 
 
-def rows(users: int, due: int, start: int = 1) -> Iterator[tuple[str, str, str]]:
-    """(user id, session JSON, due time): `due` users due by NOW, the rest over the next day."""
+def rows(
+    users: int, due: int, start: int = 1, now: datetime = NOW
+) -> Iterator[tuple[str, str, str]]:
+    """(user id, session JSON, due time): `due` users due by `now`, the rest over the next day."""
     template = session_json("tg:0")
     for i in range(start, start + users):
         user = f"tg:{i}"
-        at = NOW - timedelta(seconds=i % 60) if i - start < due else (
-            NOW + timedelta(seconds=1 + (i * 7919) % 86_400))  # fmt: skip
+        at = now - timedelta(seconds=i % 60) if i - start < due else (
+            now + timedelta(seconds=1 + (i * 7919) % 86_400))  # fmt: skip
         yield user, template.replace('"tg:0"', f'"{user}"', 1), stamp(at)
 
 
-def fill(store: SQLStore, users: int, due: int, start: int = 1) -> float:
+def fill(store: SQLStore, users: int, due: int, start: int = 1, now: datetime = NOW) -> float:
     """Store users, sessions and schedule rows in bulk; return the seconds it took."""
     began = time.perf_counter()
-    made = NOW.isoformat()
-    data = list(rows(users, due, start))
+    made = now.isoformat()
+    data = list(rows(users, due, start, now))
     if store.dialect == "sqlite":
         db = store.db  # type: ignore[attr-defined]
         db.execute("BEGIN")
@@ -130,13 +136,13 @@ def part_claim(users: int, queries: int, pg: str) -> None:
             store.close()
 
 
-def _fresh_schema(url: str) -> str:
+def _fresh_schema(url: str, part: str = "claim") -> str:
     """A throwaway schema of the PostgreSQL database (dropped at exit)."""
     import atexit  # noqa: PLC0415
 
     import psycopg  # noqa: PLC0415
 
-    name = f"bench_schedule_{os.getpid()}"
+    name = f"bench_schedule_{part}_{os.getpid()}"
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {name} CASCADE")
         conn.execute(f"CREATE SCHEMA {name}")
@@ -182,6 +188,47 @@ def part_send(due: int, rate: float, seconds: float) -> None:
           f"(target 0); duplicates {sum(n - 1 for n in calls.values())} (target 0)")  # fmt: skip
 
 
+def part_send_workers(due: int, rate: float, seconds: float, pg: str, workers: int) -> None:
+    """Part 2 with `workers` real `repair-coach run` processes on PostgreSQL, all set to the
+    one limit they share (the send_budget row): the real clock, users due a minute ago."""
+    from workers import Worker  # noqa: PLC0415 - needs pytest only for this mode
+
+    print(f"2. {due:,} users due in the same minute, {workers} workers on PostgreSQL sharing "
+          f"a limit of {rate:g} a second")  # fmt: skip
+    url = _fresh_schema(pg, "send")
+    store = open_store("", url)
+    store.migrate()
+    now = datetime.now(UTC)
+    took = fill(store, due, 0, now=now + timedelta(hours=1))  # none due until all listen
+    fake = FakeTelegram()
+    fake.start()
+    fake.set_limits(rate=rate, chat_burst=1)
+    env = {"REPAIR_COACH_TICK_SECONDS": "0.5", "REPAIR_COACH_SEND_RATE": f"{rate:g}"}
+    with tempfile.TemporaryDirectory() as tmp:
+        procs = [Worker(fake, url, Path(tmp), env, wait=False) for _ in range(workers)]
+        try:
+            for w in procs:
+                w.ready(300)
+            with store.transaction() as run:  # every user due at once
+                run("UPDATE schedule SET due_at = ?", (stamp(datetime.now(UTC)),))
+            fake.wait_until(lambda: fake.sent, 120)
+            time.sleep(seconds + 1)
+        finally:
+            for w in procs:
+                w.stop()
+    with fake.lock:
+        arrived = sorted(m.at for m in fake.sent)
+    calls = Counter(int(c["chat_id"]) for c in fake.calls_of("sendMessage"))
+    refused = sum(1 for e in fake.errors if e[1] == 429)
+    fake.stop()
+    store.close()
+    sent = sum(1 for at in arrived if at < arrived[0] + seconds)
+    reached = sent / seconds
+    print(f"  filled in {took:.0f} s; {sent:,} sent in {seconds:g} s: {reached:.1f} a second, "
+          f"{reached / rate:.3f} of the limit (target >= 0.95); 429 answers {refused} "
+          f"(target 0); duplicates {sum(n - 1 for n in calls.values())} (target 0)")  # fmt: skip
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--users", type=int, default=1_000_000)
@@ -191,10 +238,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--pg", default=os.environ.get("REPAIR_COACH_TEST_POSTGRES_URL", ""))
     ap.add_argument("--skip", choices=("claim", "send"), default=None)
+    ap.add_argument("--workers", type=int, default=0,
+                    help="send through this many `repair-coach run` processes on PostgreSQL "
+                         "(--pg) sharing the limit, instead of one process on SQLite")  # fmt: skip
     args: Any = ap.parse_args(argv)
     if args.skip != "claim":
         part_claim(args.users, args.queries, args.pg)
-    if args.skip != "send":
+    if args.skip != "send" and args.workers:
+        part_send_workers(args.due, args.rate, args.seconds, args.pg, args.workers)
+    elif args.skip != "send":
         part_send(args.due, args.rate, args.seconds)
     return 0
 

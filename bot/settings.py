@@ -64,7 +64,8 @@ class Settings(BaseSettings):
     request_timeout: float = 10.0
     """Seconds to wait for the Bot API on each call."""
     send_rate: float = 30.0
-    """Messages a second this process sends at most, over all chats (Telegram's limit: 30)."""
+    """Messages a second the bot sends at most, over all chats (Telegram's limit: 30): one
+    budget shared by every worker on a PostgreSQL database (set each to the same value)."""
     chat_burst: int = 3
     """Messages one chat may get at once; beyond that, one a second (a reply of three lines
     goes out at once, a flood does not)."""

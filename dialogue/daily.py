@@ -23,6 +23,7 @@ DAILY_REF = "daily"  # the `ref` of the one reflection row of a user
 QUIET = timedelta(minutes=20)  # someone who wrote this recently is not interrupted
 PROMPTS_KEPT = 400  # prompt keys remembered as used, at most
 RELS = ("baby", "toddler", "child", "teen", "partner")  # prompt tags besides "anyone"
+FOLLOW_UP_FRESH = timedelta(hours=12)  # a follow-up not sent by then is dropped, not sent late
 
 
 @lru_cache(maxsize=64)  # every turn stamps its `now`: a server sees few distinct seconds
@@ -49,6 +50,18 @@ def at_local(day: date, clock: str, tz: str) -> datetime:
     # fold=0 reads a time in a spring gap with the offset from before the change, which is
     # the wall-clock time shifted forward by the gap; a repeated time, its first occurrence.
     return local.astimezone(UTC)
+
+
+def expiry(kind: str, tz: str, written: datetime) -> datetime:
+    """When a reminder's message, put in the outbox at `written`, is too late to send: a
+    reflection belongs to that local day (the next day's comes on its own), a follow-up asked
+    FOLLOW_UP_FRESH late would be about another evening."""
+    if kind != REFLECTION:
+        return written + FOLLOW_UP_FRESH
+    tomorrow = local_day(tz, written) + timedelta(days=1)
+    # Local midnight (fold=0: in a zone that springs forward at midnight, the day's first
+    # moment; one that falls back at midnight, its first midnight).
+    return datetime.combine(tomorrow, time(0, 0), tzinfo=zone(tz or "UTC")).astimezone(UTC)
 
 
 def enabled(profile: Profile) -> bool:

@@ -9,6 +9,7 @@ Exceptions: StorageError (the database cannot be opened, migrated, read or writt
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -17,13 +18,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from bot.storage.crypto import Sealer, SealError, UserSealer
-from bot.storage.outreach import OutreachStore
+from bot.storage.outreach import OUTBOX_ROW, OutreachStore
 from bot.storage.schema import SCHEMA_VERSION, SEALED, USER_TABLES, ddl
 from dialogue.daily import FOLLOW_UP
+from dialogue.daily import stamp as utc_stamp
 from dialogue.engine import Turn
 from dialogue.replies import Effect
 from dialogue.session import Session, SessionError
 
+log = logging.getLogger(__name__)
 EXPORT_SCHEMA = 1
 CANARY = "repair-coach"  # sealed in `meta` with the key, opened at start-up
 BACKLOG_CAP = 30  # stored, unapplied updates one chat may have; more get a "slow down" note
@@ -31,6 +34,7 @@ PROCESSED_KEPT = timedelta(days=2)  # at least a day, well under a week
 OUTBOX_KEPT = timedelta(days=1)
 JOURNAL_PAGE = 5
 FORGET = "DELETE FROM outbox WHERE user_id = ? AND update_id = ? AND seq = ?"  # a sent message
+EXPIRED = "DELETE FROM outbox WHERE user_id = ? AND sending = 0 AND expires <= ?"  # too late
 JOURNAL = (  # every journal entry of a user as (kind, id, at, data); three user id parameters
     "SELECT 'plan' AS kind, id, created_at AS at, data FROM plans WHERE user_id = ?"
     " UNION ALL SELECT 'outcome', plan_id || '@' || at, at, data FROM outcomes WHERE user_id = ?"
@@ -180,9 +184,9 @@ class SQLStore(OutreachStore, ABC):
                 sealer = self._write(run, user_id, turn, version, now)
                 if outbox is not None and update_id is not None and sealer is not None:
                     stamp = now.isoformat()
-                    for seq, message in enumerate(outbox(turn)):
-                        row = (user_id, update_id, seq, stamp, 0, seal_json(sealer, message))
-                        run("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", row)
+                    for seq, message in enumerate(outbox(turn)):  # a reply: no expiry
+                        row = (user_id, update_id, seq, stamp, seal_json(sealer, message), None)
+                        run(OUTBOX_ROW, row)
         if any(e.kind == "erase_all" for e in turn.effects):
             self.scrub()
         return turn
@@ -352,27 +356,44 @@ class SQLStore(OutreachStore, ABC):
     # -- the outbox: a turn's messages, each sent by exactly one party --------------------------
 
     def claim_next(
-        self, user_id: str, done: tuple[int, int] | None = None
+        self, user_id: str, done: tuple[int, int] | None = None, now: datetime | None = None
     ) -> tuple[int, int, dict[str, Any]] | None:
-        """Forget the message `done` (sent, or in doubt), then claim the user's first message
-        that nobody has begun to send (None: there is none).
+        """Forget the message `done` (sent, or in doubt), drop the user's messages that expired
+        unsent by `now`, then claim the user's first message that nobody has begun to send
+        (None: there is none).
 
         A claim is one atomic UPDATE of one row: of two claimants, one gets it. Its claimant
         sends it, and it is deleted with the next claim; a claimant that dies leaves it claimed
         ("in doubt": it may have arrived) and it is never sent again. One row at a time, so a
-        worker's death leaves at most one message of a chat in doubt.
+        worker's death leaves at most one message of a chat in doubt. A reminder's message
+        left unsent past its expiry (its worker died, the bot was down) is deleted, not sent:
+        a reflection never arrives on the day after its own.
         """
+        return self.claim(user_id, done, now)[0]
+
+    def claim(
+        self, user_id: str, done: tuple[int, int] | None = None, now: datetime | None = None,
+        take: bool = True,
+    ) -> tuple[tuple[int, int, dict[str, Any]] | None, bool]:  # fmt: skip
+        """claim_next, and whether more unsent messages wait after the one claimed (the
+        sender then spends no send budget on looking again). `take=False`: forget `done` and
+        drop what expired, claim nothing."""
         with self.transaction() as run:
             if done is not None:
                 run(FORGET, (user_id, *done))
+            dropped = run(EXPIRED, (user_id, utc_stamp(now or datetime.now(UTC)))).rowcount
+            if dropped > 0:
+                log.info("%d expired reminder message(s) dropped unsent", dropped)
             row = run(
                 "UPDATE outbox SET sending = 1 WHERE user_id = ? AND sending = 0"
                 " AND (update_id, seq) = (SELECT update_id, seq FROM outbox WHERE user_id = ?"
                 " AND sending = 0 ORDER BY update_id, seq LIMIT 1) RETURNING update_id, seq, data",
                 (user_id, user_id),
-            ).fetchone()
+            ).fetchone() if take else None  # fmt: skip
+            more = run("SELECT 1 FROM outbox WHERE user_id = ? AND sending = 0 LIMIT 1",
+                       (user_id,)).fetchone() is not None  # fmt: skip
             opened = json.loads(self._user(run, user_id).open(row[2])) if row else None
-        return (row[0], row[1], opened) if row else None
+        return ((row[0], row[1], opened) if row else None), more
 
     def unclaim(
         self, user_id: str, claimed: tuple[int, int], done: tuple[int, int] | None = None
@@ -429,13 +450,14 @@ class SQLStore(OutreachStore, ABC):
 
         Update ids are kept PROCESSED_KEPT (Telegram redelivers for a day; it may reuse ids
         after a week of silence, so they must be gone by then); messages still in the outbox
-        after OUTBOX_KEPT were in doubt or for a user who never came back.
+        after OUTBOX_KEPT were in doubt or for a user who never came back; a reminder's
+        message past its expiry is too late to send.
         """
         with self.transaction() as run:
             done = run("DELETE FROM processed_updates WHERE at < ?",
                        ((now - PROCESSED_KEPT).isoformat(),)).rowcount  # fmt: skip
-            old = run("DELETE FROM outbox WHERE at < ?",
-                      ((now - OUTBOX_KEPT).isoformat(),)).rowcount  # fmt: skip
+            old = run("DELETE FROM outbox WHERE at < ? OR (sending = 0 AND expires <= ?)",
+                      ((now - OUTBOX_KEPT).isoformat(), utc_stamp(now))).rowcount  # fmt: skip
             stuck = run("DELETE FROM inbox WHERE at < ?",
                         ((now - PROCESSED_KEPT).isoformat(),)).rowcount  # fmt: skip
             return {"processed_updates": done, "outbox": old, "inbox": stuck}

@@ -5,7 +5,10 @@ on the row and its user, so workers firing together take different users and nev
 each other or on a user's own turn) and, for each, runs the user's turn (Engine.tick), stores
 it, puts its messages into the outbox and moves the row on or deletes it, then commits. A
 worker killed half-way commits nothing: the rows are due again at once for any worker. Once
-committed, the messages are in the outbox, where they are sent once (SQLStore.claim_next).
+committed, the messages are in the outbox, where they are sent once (SQLStore.claim_next), or
+dropped unsent once they expire (a reflection at the end of its local day, a follow-up
+FOLLOW_UP_FRESH later: dialogue/daily.py `expiry`), so a worker's death never sends a prompt
+the next day.
 Each row has its own savepoint: a turn that raises postpones that row only.
 
 Users who blocked the bot have their rows parked at NEVER, out of every claim's range, until
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from bot.storage.crypto import SealError
-from dialogue.daily import parse_stamp, stamp
+from dialogue.daily import expiry, parse_stamp, stamp
 from dialogue.session import SessionError
 
 if TYPE_CHECKING:
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 NEVER = "9999-12-31T00:00:00+00:00"
+OUTBOX_ROW = ("INSERT INTO outbox (user_id, update_id, seq, at, sending, data, expires)"
+              " VALUES (?, ?, ?, ?, 0, ?, ?)")  # fmt: skip
 RETRY = timedelta(hours=1)  # a row whose turn raised is tried again this much later
 Tick = Callable[["Session", str, str, datetime], "Turn"]  # session, kind, ref, first due
 Fired = tuple[str, str, "Turn"]  # user id, kind, the turn
@@ -82,10 +87,10 @@ class OutreachStore:
         if outbox is not None and sealer is not None:
             from bot.storage.base import seal_json  # noqa: PLC0415 - base imports this module
 
-            at = stamp(now)
+            at, late = stamp(now), stamp(expiry(kind, turn.session.profile.tz, now))
             for seq, message in enumerate(outbox(turn)):  # a reminder's "update id": -turn
-                row = (user, -turn.session.turn, seq, at, 0, seal_json(sealer, message))
-                run("INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)", row)
+                row = (user, -turn.session.turn, seq, at, seal_json(sealer, message), late)
+                run(OUTBOX_ROW, row)
         return turn
 
     def park(self, run: Run, user_id: str) -> None:

@@ -43,6 +43,18 @@ KEEPALIVE = {"keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 5,
              "keepalives_count": 2}  # fmt: skip
 CHAT_KEY = "hashtextextended(current_schema() || ':' || %s::text, 0)"  # one per schema+chat
 HOLD, RELEASE = f"SELECT pg_try_advisory_lock({CHAT_KEY})", f"SELECT pg_advisory_unlock({CHAT_KEY})"
+# The overall send budget all workers share (schema.send_budget, one row): sends `spacing`
+# apart from the later of the last one reserved, now, and the end of a 429's pause.
+SERVER_NOW = "(SELECT extract(epoch FROM clock_timestamp())::float8 AS t) AS n"
+RESERVE = (
+    "UPDATE send_budget SET tat = greatest(tat, n.t, paused_until) + %s * %s"
+    f" FROM {SERVER_NOW} WHERE name = 'overall' RETURNING tat - %s * %s, n.t, paused_until"
+)
+PAUSE = (
+    "UPDATE send_budget SET paused_until = greatest(paused_until, n.t + %s)"
+    f" FROM {SERVER_NOW} WHERE name = 'overall' RETURNING paused_until"
+)
+BUDGET_ROW = "INSERT INTO send_budget VALUES ('overall', 0, 0) ON CONFLICT DO NOTHING"
 
 
 def _configure(conn: psycopg.Connection[Any]) -> None:
@@ -135,6 +147,31 @@ class PostgresStore(SQLStore):
                 conn.execute("VACUUM FULL user_keys")
         except (psycopg.Error, PoolTimeout):  # the erasure stands; the next one rewrites again
             log.warning("the table of users' keys could not be rewritten after an erasure")
+
+    def reserve_sends(self, count: int, spacing: float) -> tuple[float, float, float]:
+        """Reserve the next `count` sends of the budget every worker shares, `spacing` seconds
+        apart: (the first one's time, the server's time now, the shared pause's end), epoch
+        seconds of the server's clock. One autocommitted statement: one round trip, and a
+        worker that dies holds nothing."""
+        row = self._budget(RESERVE, (count, spacing, count, spacing), BUDGET_ROW)
+        return float(row[0]), float(row[1]), float(row[2])
+
+    def pause_sends(self, seconds: float) -> None:
+        """Hold every worker's sends for `seconds` from now (Telegram answered 429)."""
+        self._budget(PAUSE, (seconds,), BUDGET_ROW)
+
+    def _budget(self, sql: str, params: tuple[Any, ...], create: str) -> Any:
+        try:
+            with self.pool.connection() as conn:
+                row = conn.execute(sql, params).fetchone()
+                if row is None:  # the first use ever
+                    conn.execute(create)
+                    row = conn.execute(sql, params).fetchone()
+                return row
+        except PoolTimeout as err:
+            raise StorageError("the PostgreSQL database is unavailable") from err
+        except psycopg.Error as err:
+            raise StorageError(f"{type(err).__name__}: {err.sqlstate or ''}") from err
 
     def hold_chat(self, chat_id: int) -> bool:
         """Take the chat's advisory lock on the holder connection (False: another has it).

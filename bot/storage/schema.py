@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     BigInteger,
     Column,
+    Double,
     ForeignKey,
     Index,
     Integer,
@@ -104,7 +105,25 @@ processed_updates = Table(
 group_notices = Table(
     "group_notices", metadata, Column("chat_id", BigInteger, primary_key=True, autoincrement=False)
 )
+# Schema 4: when a message a reminder's tick wrote is too late to send (the end of that local
+# day for a reflection); the sender drops it instead (SQLStore.claim_next). NULL: no end (a
+# reply to what the user wrote).
+OUTBOX_EXPIRES = DDL("ALTER TABLE outbox ADD COLUMN expires TEXT")
+# Telegram's overall send limit, shared by every worker on one database (PostgreSQL; a SQLite
+# database has one process, which keeps its budget in memory): `tat` is when the next send
+# may go (the database server's clock, epoch seconds), moved on by one atomic UPDATE for a few
+# sends at a time; `paused_until` is a 429's retry_after, seen by one worker, held by all.
+send_budget = Table(
+    "send_budget", metadata,
+    Column("name", Text, primary_key=True),
+    Column("tat", Double, nullable=False),
+    Column("paused_until", Double, nullable=False),
+)  # fmt: skip
 schedule_due = Index("schedule_due", schedule.c.due_at)
+# Schema 4: the claim's whole order (due time, then kind: a follow-up before the day's
+# reflection), so a claim reads its 20 rows off the index even when 100,000 are due at the
+# same second (with `due_at` alone, PostgreSQL sorted them all: 0.36 s a claim).
+schedule_due_kind = Index("schedule_due_kind", schedule.c.due_at, schedule.c.kind)
 processed_at = Index("processed_at", processed_updates.c.at)
 
 USER_TABLES = ("sessions", "plans", "outcomes", "reflections", "schedule", "outbox",
@@ -131,6 +150,10 @@ MIGRATIONS: list[list[DDLElement]] = [
      CreateTable(user_keys)],
     # 2 -> 3: reminders parked while their user has blocked the bot (bot/storage/outreach.py).
     [FIRST_DUE],
+    # 3 -> 4: reminders' messages expire in the outbox; the send budget workers share; the
+    # due index in the claim's order.
+    [OUTBOX_EXPIRES, CreateTable(send_budget), DDL("DROP INDEX schedule_due"),
+     CreateIndex(schedule_due_kind)],
 ]  # fmt: skip
 SCHEMA_VERSION = len(MIGRATIONS)
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}

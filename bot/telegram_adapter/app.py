@@ -29,7 +29,8 @@ from bot.telegram_adapter.delivery import ALLOWED_UPDATES, DB_DOWN, Delivery, we
 from bot.telegram_adapter.request import AiohttpRequest
 from bot.telegram_adapter.runtime import Runtime, user_key
 from bot.telegram_adapter.scheduler import Scheduler
-from bot.telegram_adapter.sending import Sender, Throttle
+from bot.telegram_adapter.sending import Sender
+from bot.telegram_adapter.throttle import SharedBudget, Throttle
 
 log = logging.getLogger(__name__)
 COMMANDS = ("start", "new", "rehearse", "space", "plans", "journal", "progress", "daily",
@@ -57,7 +58,9 @@ def build_application(settings: Settings, coach: Coach) -> Application:
         .post_init(_register_commands)
     )  # fmt: skip
     app = builder.build()
-    throttle = Throttle(settings.send_rate, settings.chat_burst)
+    store = coach.store  # several workers on PostgreSQL share the overall send budget
+    shared = store if isinstance(store, SharedBudget) and store.shared else None
+    throttle = Throttle(settings.send_rate, settings.chat_burst, budget=shared)
     sender = Sender(app.bot, on_blocked=coach_blocked(coach), throttle=throttle)
     runtime = Runtime(coach, sender, persona_pause=settings.persona_pause)
     app.bot_data["runtime"] = runtime

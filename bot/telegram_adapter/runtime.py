@@ -49,14 +49,16 @@ class Runtime:
         key, update_id, language = user_key(user.id), update.update_id, user.language_code or ""
         store = self.coach.store
 
-        def apply() -> tuple[Applied | None, Claimed | None]:  # one trip to the thread pool
+        def apply() -> tuple[Applied | None, Claimed | None, bool]:  # one trip to the threads
             applied = self.coach.apply(key, event, language, update_id=update_id, outbox=True)
-            return applied, store.claim_next(key) if not applied or applied.queued else None
+            if applied and not applied.queued:
+                return applied, None, False
+            return applied, *store.claim(key, now=self.coach.clock())
 
-        applied, first = await asyncio.to_thread(apply)
+        applied, first, more = await asyncio.to_thread(apply)
         self.settled.add(update_id)  # its turn took it out of the inbox (or had before)
         if applied is None:  # applied before (a replay): send what is still unsent
-            await self.flush(chat.id, key, first)
+            await self.flush(chat.id, key, first, more=more)
             return
         turn, rendered = applied.turn, applied.rendered
         locale = turn.session.locale
@@ -71,7 +73,7 @@ class Runtime:
         elif sum(1 for r in rendered if not r.edit) >= TYPING_FROM:
             await self.sender.typing(chat.id)
         if applied.queued:
-            await self.flush(chat.id, key, first)
+            await self.flush(chat.id, key, first, more=more)
         else:
             for r in rendered:
                 if not r.edit:
@@ -102,22 +104,34 @@ class Runtime:
             await self.sender.edit_keyboard(chat_id, message.message_id, markup)
 
     async def flush(
-        self, chat_id: int, key: str, claimed: Claimed | None = None, paced: bool = False
-    ) -> None:
+        self, chat_id: int, key: str, claimed: Claimed | None = None, paced: bool = False,
+        more: bool = False,
+    ) -> None:  # fmt: skip
         """Send every message of the user's outbox that nobody has claimed, in order.
 
         Each row is claimed atomically before it is sent, so a message goes out through exactly
         one party, and it is deleted once the call is over (sent, in doubt, or given up).
         `paced`: the chat's own limit applies too (what the coach sends first, not replies).
+        `more`: whether messages wait after `claimed` (as its claim told). When that is not
+        known, the outbox is looked at before any send budget is spent: a chat kicked by a
+        sweep while its messages were already on their way costs no budget.
         """
         store, done, throttle = self.coach.store, None, self.sender.throttle
         while True:
             paid = claimed is None  # reserve the budget first: a claim goes straight out, and
             if paid:  # a worker killed while waiting on the throttle leaves nothing in doubt
-                await throttle.wait(chat_id, True, paced)
-                claimed = await asyncio.to_thread(store.claim_next, key, done)
+                if not more:  # nothing known to wait: forget what was sent, look, spend nothing
+                    _, more = await asyncio.to_thread(
+                        store.claim, key, done, self.coach.clock(), False
+                    )
+                    done = None
+                    if not more:
+                        return
+                slot = await throttle.wait(chat_id, True, paced)
+                claimed, more = await asyncio.to_thread(store.claim, key, done, self.coach.clock())
+                done = None  # forgotten by that claim
                 if claimed is None:
-                    throttle.refund()
+                    throttle.refund(slot)
                     return
             update_id, seq, m = claimed
             buttons = tuple(tuple(map(tuple, row)) for row in m["buttons"])

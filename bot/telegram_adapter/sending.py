@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
 import aiohttp
-from aiolimiter import AsyncLimiter
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ChatAction
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 
 from bot.telegram_adapter.request import AiohttpRequest, InDoubt
+from bot.telegram_adapter.throttle import Throttle
 from dialogue.content import Rendered
 from dialogue.replies import callback_data
 
@@ -54,59 +53,6 @@ def split_html(html: str, limit: int = MESSAGE_MAX) -> list[str]:
 
 
 Markup = dict[str, list[list[dict[str, str]]]]
-CHATS_KEPT = 10_000  # per-chat limiters remembered (the least recently used go first)
-
-
-class Throttle:
-    """Telegram's limits on the sending side: at most `rate` messages a second overall, a
-    chat at most `burst` at once and then one a second, and a 429's `retry_after` honoured by
-    every call of the process (Telegram means the bot, not only the one chat)."""
-
-    def __init__(
-        self, rate: float = 30.0, burst: int = 3, clock: Callable[[], float] | None = None,
-        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-    ) -> None:  # fmt: skip
-        # A tenth of a second's worth at most at once: the budget Telegram counts is never
-        # used to its brim, so requests that arrive bunched (network jitter, a stalled
-        # connection) still fit within it.
-        self.overall = AsyncLimiter(max(1.0, rate / 10), 0.1)
-        self.burst = max(1, burst)
-        self.chats: OrderedDict[int, AsyncLimiter] = OrderedDict()
-        self.clock = clock or (lambda: asyncio.get_running_loop().time())
-        self.until = 0.0  # no call before this moment (a 429's retry_after)
-        self.credit, self.credit_until = 0, 0.0  # budget reserved and not used (refund)
-        self.sleep = sleep
-
-    def pause(self, seconds: float) -> None:
-        """Hold every call for `seconds` (a 429 answered one of them)."""
-        self.until = max(self.until, self.clock() + seconds)
-
-    async def wait(self, chat_id: int, message: bool, paced: bool = True) -> None:
-        """Wait out a pause; for a message, also the overall budget and (`paced`) its chat's.
-
-        A reply to what the user just wrote is not paced per chat (the user's own pace and
-        the backlog cap bound it); what the coach sends first (reminders, leftovers) is."""
-        left = self.until - self.clock()
-        if left > 0:
-            await self.sleep(left)
-        if not message:
-            return
-        if paced:
-            limiter = self.chats.pop(chat_id, None) or AsyncLimiter(self.burst, self.burst)
-            self.chats[chat_id] = limiter
-            if len(self.chats) > CHATS_KEPT:
-                self.chats.popitem(last=False)
-            await limiter.acquire()
-        if self.credit and self.clock() < self.credit_until:
-            self.credit -= 1  # a reservation nobody used, still within its slot
-            return
-        await self.overall.acquire()
-
-    def refund(self) -> None:
-        """Give back a reservation that found nothing to send (valid for a tenth of a second:
-        the slot it was taken for)."""
-        self.credit = min(self.credit + 1, 2) if self.clock() < self.credit_until else 1
-        self.credit_until = self.clock() + 0.1
 
 
 def keyboard(rendered: Rendered) -> Markup | None:
@@ -160,7 +106,9 @@ class Sender:
                 return await make()
             except RetryAfter as err:
                 wait = err.retry_after
-                self.throttle.pause(wait.total_seconds() if isinstance(wait, timedelta) else wait)
+                await self.throttle.pause(
+                    wait.total_seconds() if isinstance(wait, timedelta) else wait
+                )
             except Forbidden:
                 await self.on_blocked(chat_id)
                 return None

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from datetime import timedelta
+from itertools import pairwise
 from typing import Any
 
 import pytest
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
+from bot.storage.postgres import PostgresStore
 from bot.telegram_adapter.request import answer
 from bot.telegram_adapter.sending import MESSAGE_MAX, Sender, Throttle, keyboard, split_html
 from dialogue.content import Rendered
@@ -163,7 +167,7 @@ def test_throttle_paces_messages_and_a_429_holds_every_chat() -> None:
         for _ in range(4):  # one chat: 2 at once, then one a second
             await throttle.wait(999, True)
             one_chat.append(loop.time() - start)
-        throttle.pause(0.3)
+        await throttle.pause(0.3)
         start = loop.time()
         await throttle.wait(5, False)  # not a message, another chat: still held
         return overall, one_chat, loop.time() - start
@@ -172,3 +176,100 @@ def test_throttle_paces_messages_and_a_429_holds_every_chat() -> None:
     assert overall[-1] >= 1.2  # 30 messages at 20 a second, a tenth of a second's burst
     assert one_chat[1] < 0.2 and one_chat[2] >= 0.9 and one_chat[3] >= 1.9  # paced
     assert held >= 0.29
+
+
+# -- the overall budget shared by workers on PostgreSQL ----------------------------------------
+
+
+def test_workers_reserving_together_never_get_the_same_send_time(pg_url: str) -> None:
+    """Four workers (one store each, on their own threads) reserve a tenth of a second's worth
+    at a time: every send time, in the database server's clock, is `spacing` after another;
+    together they never exceed the rate, however many reserve at once."""
+    stores = [PostgresStore(pg_url) for _ in range(4)]
+    spacing, times, lock = 1 / 30, [], threading.Lock()
+
+    def worker(store: PostgresStore) -> None:
+        for _ in range(25):
+            first, _, _ = store.reserve_sends(3, spacing)
+            with lock:
+                times.extend(first + i * spacing for i in range(3))
+
+    threads = [threading.Thread(target=worker, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for store in stores:
+        store.close()
+    times.sort()
+    assert len(times) == 4 * 25 * 3
+    gaps = [b - a for a, b in pairwise(times)]
+    assert min(gaps) >= spacing - 1e-6  # one send per slot across all workers: 30 a second
+
+
+def test_a_worker_holds_a_tenth_of_a_second_of_budget_at_most(pg_url: str) -> None:
+    """However many of its chats wait to send, a worker reserves again only once its reserved
+    times have come: the budget runs at most a tenth of a second (and a batch) ahead of now,
+    so a worker killed at any moment leaves the others no more than that to wait out."""
+    store, probe = PostgresStore(pg_url), PostgresStore(pg_url)
+    ahead: list[float] = []
+
+    async def scenario() -> None:
+        throttle = Throttle(rate=30, burst=1, budget=store)
+        waits = [asyncio.create_task(throttle.wait(chat, True)) for chat in range(40)]
+        while not all(w.done() for w in waits):
+            with probe.transaction() as run:
+                row = run("SELECT tat - extract(epoch FROM clock_timestamp())::float8"
+                          " FROM send_budget", ()).fetchone()  # fmt: skip
+            ahead.extend(row or ())  # (none before the first reservation)
+            await asyncio.sleep(0.02)
+        times = [w.result() for w in waits]
+        assert times == sorted(times) and len(set(times)) == 40  # one send time each
+
+    asyncio.run(scenario())
+    time.sleep(0.2)  # the leftovers of the throttle above have passed
+    dead = PostgresStore(pg_url)  # a worker that reserves and is killed before sending
+    dead.reserve_sends(3, 1 / 30)
+    dead.close()
+    first, now, _ = probe.reserve_sends(3, 1 / 30)  # the next worker is not held up
+    store.close()
+    probe.close()
+    assert len(ahead) >= 20 and max(ahead) <= 0.1 + 1 / 30 + 0.02, max(ahead)
+    assert first - now <= 3 / 30 + 0.02
+
+
+def test_a_429_seen_by_one_worker_pauses_every_worker(pg_url: str) -> None:
+    """Telegram's retry_after is for the bot: written to the shared row, it holds the next
+    send of another worker too (and that worker's calls that are not messages after it)."""
+    one, other = PostgresStore(pg_url), PostgresStore(pg_url)
+
+    async def scenario() -> tuple[float, float, float]:
+        loop = asyncio.get_running_loop()
+        a, b = Throttle(rate=30, budget=one), Throttle(rate=30, budget=other)
+        await a.pause(0.5)  # a 429 answered worker a
+        start = loop.time()
+        sent = await b.wait(7, True)  # worker b's next message
+        return start, sent, b.until
+
+    start, sent, until = asyncio.run(scenario())
+    one.close()
+    other.close()
+    assert sent >= start + 0.45 and until >= start + 0.45
+
+
+def test_a_send_time_nobody_used_is_used_by_the_next_chat_while_fresh(pg_url: str) -> None:
+    """A reservation that found nothing to claim is given back: the next chat of the worker
+    takes it instead of reserving more (a stale one is dropped: it would bunch sends)."""
+    store = PostgresStore(pg_url)
+
+    async def scenario() -> tuple[float, float, int]:
+        throttle = Throttle(rate=30, budget=store)
+        first = await throttle.wait(1, True)
+        throttle.refund(first)  # nothing was claimed with it
+        again = await throttle.wait(2, True)
+        throttle.refund(again - 1.0)  # a second old: not given back
+        return first, again, len(throttle.slots)
+
+    first, again, left = asyncio.run(scenario())
+    store.close()
+    assert again == first and left == 2  # the same time, and the batch's other two remain

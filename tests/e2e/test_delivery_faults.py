@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
@@ -99,20 +100,20 @@ def test_a_flooding_chat_neither_stalls_others_nor_runs_unbounded(
 def test_a_failure_after_the_turn_was_stored_never_asks_to_repeat(
     fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real = SQLiteStore.claim_next
+    real = SQLiteStore.claim
     failures = {"left": 1}
 
-    def flaky(self: SQLiteStore, user_id: str, done: tuple[int, int] | None = None) -> object:
+    def flaky(self: SQLiteStore, user_id: str, *args: Any) -> object:
         if failures["left"]:
             failures["left"] -= 1
             raise StorageError("the disk hiccuped after the turn committed")
-        return real(self, user_id, done)
+        return real(self, user_id, *args)
 
     async def scenario() -> None:
         async with polling_bot(fake, tmp_path / "c.db"):
             chat = Chat(fake, 1301)
             await chat.say("/start")
-            monkeypatch.setattr(SQLiteStore, "claim_next", flaky)
+            monkeypatch.setattr(SQLiteStore, "claim", flaky)
             out = await chat.tap("Next")
             assert [m.text for m in out] == ["Who would you like to work on things with?"]
             out = await chat.tap("My partner")  # applied to the question it answers

@@ -38,23 +38,30 @@ class Worker:
     """One `repair-coach run --webhook` process."""
 
     def __init__(
-        self, fake: FakeTelegram, url: str, tmp: Path, env: dict[str, str] | None = None
-    ) -> None:
+        self, fake: FakeTelegram, url: str, tmp: Path, env: dict[str, str] | None = None,
+        wait: bool = True,
+    ) -> None:  # fmt: skip
         self.port, self.tmp = free_port(), tmp
         self.env = {**os.environ, "TELEGRAM_BOT_TOKEN": TOKEN,
                     "TELEGRAM_API_BASE_URL": fake.base_url, "REPAIR_COACH_DATABASE_URL": url,
                     "REPAIR_COACH_WEBHOOK_SECRET": SECRET,
                     "REPAIR_COACH_DATABASE": str(tmp / "unused.db"), **(env or {})}  # fmt: skip
         self.proc: subprocess.Popen[bytes] | None = None
-        self.start()
+        self.start(wait)
 
-    def start(self) -> None:
+    def start(self, wait: bool = True) -> None:
+        """Start the process; with `wait`, return once it listens (else call `ready`)."""
         command = [str(Path(sys.executable).parent / "repair-coach"), "run", "--webhook",
                    "--port", str(self.port)]  # fmt: skip
         with (self.tmp / f"worker-{self.port}.log").open("ab") as log:  # read when a test fails
             self.proc = subprocess.Popen(command, env=self.env, stdout=subprocess.DEVNULL,
                                          stderr=log)  # fmt: skip
-        deadline = time.monotonic() + 30
+        if wait:
+            self.ready()
+
+    def ready(self, timeout: float = 60.0) -> None:
+        """Wait until the process listens (a busy machine starts it in tens of seconds)."""
+        deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with (
                 contextlib.suppress(OSError),
