@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from itertools import dropwhile
 from typing import TYPE_CHECKING, Any
 
 from dialogue.content import to_plain
 from dialogue.daily import stamp
+from dialogue.flows import feeling, listening
 from dialogue.flows.base import (
     CHOICE,
     GOTO,
@@ -22,14 +22,7 @@ from dialogue.flows.base import (
     say,
 )
 from dialogue.flows.daily import follow_up_at
-from dialogue.flows.listening import (
-    acts_told,
-    dont_know,
-    emotion_words,
-    phrase,
-    space_said,
-    verdict,
-)
+from dialogue.flows.listening import emotion_words
 from dialogue.flows.rehearsal import from_plan
 from dialogue.language.analyzer import HARSH_CUES
 from dialogue.replies import TEXT_MAX, Effect, excerpt
@@ -56,115 +49,10 @@ MOVES = {
 DRAFT_GROUP = {"baby": "little", "toddler": "little"}
 SPACE_FEEL = ("wait_ok", "anxious", "rejected", "angry", "relieved")
 WHEN = ("now", "later", "tonight", "tomorrow", "ready", "own")
-CALM_EXERCISES = 3
-GROUND_EXERCISES = 3
-HIGH_INTENSITY = 7
-# Below the surface (the Change Triangle): after these, the core emotions underneath.
-BELOW = frozenset({"guilt", "shame", "numb"})
-CORE = ("fear", "sadness", "anger", "joy", "excitement", "disgust")
-# Hypo-arousal: heavy, numb, far away. Met with waking the body gently, not with calming.
-LOW_BODY = frozenset({"heavy", "numb_body"})
-MY_NEEDS = ("connection", "rest", "respect", "heard", "understanding", "help", "calm",
-            "cooperation", "trust", "space", "unsure")  # fmt: skip
-THEIR_NEEDS = {
-    "baby": ("comfort", "rest", "calm", "closeness", "space", "unsure"),
-    "toddler": ("comfort", "closeness", "play", "choice", "rest", "space", "unsure"),
-    "child": ("connection", "understanding", "heard", "choice", "fairness", "play", "unsure"),
-    "teen": ("choice", "respect", "heard", "understanding", "space", "trust", "unsure"),
-    "partner": ("connection", "respect", "heard", "understanding", "appreciation", "help",
-                "space", "unsure"),
-    "other": ("respect", "heard", "understanding", "space", "trust", "connection", "unsure"),
-}  # fmt: skip
-# "I don't know" about their side: two or three guesses for who they are.
-GUESSES = {
-    "baby": ("too_much", "tired", "closeness"),
-    "toddler": ("big_feeling", "control", "tired"),
-    "child": ("unfair", "big_feeling", "separation"),
-    "teen": ("controlled", "embarrassed", "overloaded"),
-    "partner": ("unheard", "overloaded", "alone"),
-    "other": ("unheard", "overloaded", "embarrassed"),
-}
-TONIGHT_NEEDS = ("sleep", "quiet", "comfort", "talk", "cry", "care")
 
 
 def _cues(ctx: Ctx, key: str) -> set[str]:
     return set(ctx.analyzer().cues(ctx.draft.get(key, "")))
-
-
-def _judgmental(ctx: Ctx) -> bool:
-    """A verdict on the other in the user's own words (not in what someone said)."""
-    return verdict(ctx, ctx.draft.get("what_happened", ""))[0] and not ctx.draft.get(
-        "camera_asked"
-    )
-
-
-def _ask_camera(event: EventData) -> None:
-    ctx: Ctx = event.model
-    ctx.draft["camera_asked"] = True
-    ctx.draft["verdict"] = verdict(ctx, ctx.draft.get("what_happened", ""))[1]
-
-
-def _thanks(event: EventData) -> None:
-    ctx: Ctx = event.model
-    ctx.say("conflict.thanks", said=phrase(ctx.draft.get("camera", "")))
-
-
-def _camera_vars(ctx: Ctx) -> dict[str, Any]:
-    return {"what_happened": excerpt(ctx.draft.get("what_happened", ""), 120),
-            "word": ctx.draft.get("verdict", "")}  # fmt: skip
-
-
-def _their_side_vars(ctx: Ctx) -> dict[str, Any]:
-    d = ctx.draft
-    told = " ".join(d.get(k, "") for k in ("what_happened", "camera"))
-    said = "" if d.get("camera_asked") else phrase(d.get("what_happened", ""))
-    return {"said": said, "told": acts_told(ctx, told)}
-
-
-def _dont_know(ctx: Ctx) -> bool:
-    return dont_know(ctx, ctx.draft.get("their_side", ""))
-
-
-def _guess_options(ctx: Ctx) -> list[str]:
-    return [*GUESSES.get(ctx.rel, GUESSES["other"]), "none"]
-
-
-def _my_part_vars(ctx: Ctx) -> dict[str, Any]:
-    d = ctx.draft
-    return {"said": phrase(d.get("their_side", "")), "guess": d.get("their_guess", "")}
-
-
-def _forget(key: str) -> Any:
-    def _drop(event: EventData) -> None:
-        event.model.draft.pop(key, None)
-
-    return _drop
-
-
-def _space_known(ctx: Ctx) -> bool:
-    """The user already told that the other asked for space or pulled away."""
-    return bool(_space_words(ctx))
-
-
-def _space_words(ctx: Ctx) -> str:
-    d = ctx.draft
-    return space_said(ctx, *(d.get(k, "") for k in ("what_happened", "camera", "their_side")))
-
-
-def _take_space(event: EventData) -> None:
-    ctx: Ctx = event.model
-    ctx.draft["space"] = "yes"
-    ctx.draft["space_said"] = _space_words(ctx)
-
-
-def _to_space(trigger: str, source: str) -> list[dict[str, Any]]:
-    """On to the space question, or past it to how the space is for the user when they
-    already said the other asked for it."""
-    return [
-        {"trigger": trigger, "source": source, "dest": "space_feel",
-         "conditions": guard(_space_known), "before": _take_space},
-        {"trigger": trigger, "source": source, "dest": "space"},
-    ]  # fmt: skip
 
 
 def _emotion_options(ctx: Ctx) -> list[str]:
@@ -198,78 +86,6 @@ def _more_emotions(ctx: Ctx) -> bool:
     return ctx.draft.get("accept_i", 0) + 1 < len(ctx.draft.get("emotions", []))
 
 
-def _exercise_vars(state: str, count: int) -> Any:
-    """Which exercise of a calming (or waking) step: one more per "again" in a row, so /back
-    goes one exercise back; its opening words only the first time the step is met."""
-
-    def _vars(ctx: Ctx) -> dict[str, Any]:
-        history = ctx.session.history
-        again = len(history) - len(list(dropwhile(lambda s: s == state, reversed(history))))
-        arriving = ctx.draft.get(f"{state}_at") == ctx.session.turn  # not a question asked again
-        return {"index": again % count, "first": arriving and state not in history}
-
-    return _vars
-
-
-def _arrived(state: str) -> Any:
-    def _note(ctx: Ctx) -> None:
-        ctx.draft[f"{state}_at"] = ctx.session.turn
-
-    return _note
-
-
-def _shame(ctx: Ctx) -> bool:
-    return "shame" in ctx.draft.get("emotions", [])
-
-
-def _below(ctx: Ctx) -> bool:
-    """Guilt, shame or numbness: something may be underneath."""
-    return bool(BELOW & set(ctx.draft.get("emotions", [])))
-
-
-def _low(ctx: Ctx) -> bool:
-    """Numb or heavy, and not flooded: hypo-arousal."""
-    d = ctx.draft
-    return "numb" in d.get("emotions", []) or bool(LOW_BODY & set(d.get("body", [])))
-
-
-def _still_high(ctx: Ctx) -> bool:
-    return int(ctx.draft.get("intensity_after", 0)) >= HIGH_INTENSITY
-
-
-def _check_now(ctx: Ctx) -> bool:
-    """"Now" while the other asked for space, or while still flooded: one gentle check."""
-    d = ctx.draft
-    level = int(d.get("intensity_after", d.get("intensity", 0)))
-    return (
-        d.get("when") == "now"
-        and not d.get("now_checked")
-        and (d.get("space") == "yes" or level >= HIGH_INTENSITY)
-    )
-
-
-def _now_vars(ctx: Ctx) -> dict[str, Any]:
-    d = ctx.draft
-    level = int(d.get("intensity_after", d.get("intensity", 0)))
-    return {"space": d.get("space") == "yes", "high": level >= HIGH_INTENSITY}
-
-
-def _their_need_options(ctx: Ctx) -> list[str]:
-    return list(THEIR_NEEDS.get(ctx.rel, THEIR_NEEDS["other"]))
-
-
-def _kind_heard(event: EventData) -> None:
-    ctx: Ctx = event.model
-    ctx.say("conflict.kind_heard", said=phrase(ctx.draft.get("kind_words", "")))
-
-
-def _underneath_heard(event: EventData) -> None:
-    ctx: Ctx = event.model
-    found = list(ctx.draft.get("underneath", []))
-    if found:
-        ctx.say("conflict.underneath_heard", emotions=found)
-
-
 def _rest_plan(ctx: Ctx) -> None:
     """Still flooded: sleep, and repair tomorrow. A plan of its own, with a follow-up."""
     ctx.draft["when"] = "tomorrow"
@@ -280,14 +96,6 @@ def _rest_plan(ctx: Ctx) -> None:
 
 def _rest_vars(ctx: Ctx) -> dict[str, Any]:
     return {"plan": ctx.session.plans[-1], "tonight": ctx.draft.get("tonight_need", "")}
-
-
-def _has_emotions(ctx: Ctx) -> bool:
-    return bool(ctx.draft.get("emotions"))
-
-
-def _high(ctx: Ctx) -> bool:
-    return int(ctx.draft.get("intensity", 0)) >= HIGH_INTENSITY
 
 
 def _draft_vars(ctx: Ctx) -> dict[str, Any]:
@@ -437,37 +245,37 @@ def _line_vars(ctx: Ctx) -> dict[str, Any]:
 
 STEPS = [
     Step("what_happened", TEXT, save="draft.what_happened"),
-    Step("camera", TEXT, skip=True, save="draft.camera", vars=_camera_vars),
-    Step("their_side", TEXT, skip=True, save="draft.their_side", vars=_their_side_vars),
-    Step("their_guess", CHOICE, _guess_options, group="guess", save="draft.their_guess",
-         columns=1, every_option=(*dict.fromkeys(g for gs in GUESSES.values() for g in gs),
-                                  "none")),
-    Step("my_part", TEXT, skip=True, save="draft.my_part", vars=_my_part_vars),
+    Step("camera", TEXT, skip=True, save="draft.camera", vars=listening.camera_vars),
+    Step("their_side", TEXT, skip=True, save="draft.their_side", vars=listening.their_side_vars),
+    Step("their_guess", CHOICE, listening.guess_options, group="guess", save="draft.their_guess",
+         columns=1, every_option=listening.EVERY_GUESS),
+    Step("my_part", TEXT, skip=True, save="draft.my_part", vars=listening.my_part_vars),
     Step("body", MULTI, BODY, group="body", save="draft.body"),
     Step("emotions", MULTI, _emotion_options, group="emotion", save="draft.emotions",
          every_option=EMOTIONS, text_save="draft.emotion_words"),
     Step("accept", INFO, key=_accept_key, vars=_accept_vars,
          keys=tuple(f"accept.{e}" for e in EMOTIONS)),
     Step("self_kind", TEXT, skip=True, save="draft.kind_words", max_len=1000),
-    Step("underneath", MULTI, CORE, group="emotion", save="draft.underneath"),
-    Step("my_need", CHOICE, MY_NEEDS, group="need", save="draft.my_need"),
-    Step("their_need", CHOICE, _their_need_options, group="need", save="draft.their_need",
+    Step("underneath", MULTI, feeling.CORE, group="emotion", save="draft.underneath"),
+    Step("my_need", CHOICE, feeling.MY_NEEDS, group="need", save="draft.my_need"),
+    Step("their_need", CHOICE, feeling.their_need_options, group="need", save="draft.their_need",
          vars=lambda c: {"mine": c.draft.get("my_need", "unsure")},
-         every_option=tuple(dict.fromkeys(n for ns in THEIR_NEEDS.values() for n in ns))),
+         every_option=tuple(dict.fromkeys(n for ns in feeling.THEIR_NEEDS.values() for n in ns))),
     Step("intensity", SCALE, tuple(str(i) for i in range(11)), group="scale",
          save="draft.intensity", convert=int, columns=6),
     Step("calm", CHOICE, ("done", "again"), group="calm", columns=1, asides=("urge",),
-         vars=_exercise_vars("calm", CALM_EXERCISES), enter=_arrived("calm")),
+         vars=feeling.exercise_vars("calm", feeling.CALM_EXERCISES), enter=feeling.arrived("calm")),
     Step("rerate", SCALE, tuple(str(i) for i in range(11)), group="scale",
          save="draft.intensity_after", convert=int, columns=6),
     Step("tonight", CHOICE, ("rest", "calm", "go_on"), group="tonight", columns=1,
          asides=("urge",)),
-    Step("tonight_need", CHOICE, TONIGHT_NEEDS, group="tonight_need",
+    Step("tonight_need", CHOICE, feeling.TONIGHT_NEEDS, group="tonight_need",
          save="draft.tonight_need"),
     Step("rest_plan", CHOICE, ("menu",), group="after_rest", enter=_rest_plan, vars=_rest_vars,
          columns=1),
     Step("ground", CHOICE, ("done", "again"), group="ground", columns=1,
-         vars=_exercise_vars("ground", GROUND_EXERCISES), enter=_arrived("ground")),
+         vars=feeling.exercise_vars("ground", feeling.GROUND_EXERCISES),
+         enter=feeling.arrived("ground")),
     Step("space", CHOICE, ("yes", "no", "unsure"), group="space", save="draft.space",
          columns=1),
     Step("space_feel", CHOICE, SPACE_FEEL, group="space_feel", save="draft.space_feel", columns=1,
@@ -483,7 +291,7 @@ STEPS = [
          vars=_feedback_vars, columns=1),
     Step("when", CHOICE, WHEN, group="when", save="draft.when", columns=2,
          text_to="conflict.when_own"),
-    Step("now_check", CHOICE, ("go", "wait"), group="now_check", columns=1, vars=_now_vars),
+    Step("now_check", CHOICE, ("go", "wait"), group="now_check", columns=1, vars=feeling.now_vars),
     Step("when_own", TEXT, save="draft.when_text", max_len=200),
     Step("plan", CHOICE, ("rehearse", "space", "menu"), group="after_plan", enter=_save_plan,
          vars=_plan_vars, columns=1),
@@ -494,49 +302,53 @@ STEPS = [
 
 TRANSITIONS = [
     {"trigger": "answer", "source": "what_happened", "dest": "camera",
-     "conditions": guard(_judgmental), "before": _ask_camera},
+     "conditions": guard(listening.judgmental), "before": listening.ask_camera},
     {"trigger": "answer", "source": "what_happened", "dest": "their_side"},
     {"trigger": "answer", "source": "camera", "dest": "their_side",
-     "after": _thanks},
+     "after": listening.thanks},
     {"trigger": "skip", "source": "camera", "dest": "their_side"},
     {"trigger": "answer", "source": "their_side", "dest": "their_guess",
-     "conditions": guard(_dont_know), "before": _forget("their_side")},
+     "conditions": guard(listening.dont_know), "before": listening.forget("their_side")},
     {"trigger": "answer", "source": "their_side", "dest": "my_part",
-     "before": _forget("their_guess")},
+     "before": listening.forget("their_guess")},
     {"trigger": "skip", "source": "their_side", "dest": "my_part"},
     {"trigger": "answer", "source": "their_guess", "dest": "my_part"},
     {"trigger": "answer", "source": "my_part", "dest": "body", "before": _owned},
     {"trigger": "skip", "source": "my_part", "dest": "body"},
     {"trigger": "answer", "source": "body", "dest": "emotions"},
     {"trigger": "answer", "source": "emotions", "dest": "accept",
-     "conditions": guard(_has_emotions), "before": _mark("accept_i", 0)},
+     "conditions": guard(feeling.has_emotions), "before": _mark("accept_i", 0)},
     {"trigger": "answer", "source": "emotions", "dest": "my_need",
      "after": say("conflict.no_emotions")},
     {"trigger": "next", "source": "accept", "dest": "accept",
      "conditions": guard(_more_emotions), "before": _count("accept_i")},
-    {"trigger": "next", "source": "accept", "dest": "self_kind", "conditions": guard(_shame)},
-    {"trigger": "next", "source": "accept", "dest": "underneath", "conditions": guard(_below)},
+    {"trigger": "next", "source": "accept", "dest": "self_kind",
+     "conditions": guard(feeling.shame)},
+    {"trigger": "next", "source": "accept", "dest": "underneath",
+     "conditions": guard(feeling.below)},
     {"trigger": "next", "source": "accept", "dest": "my_need"},
-    {"trigger": "answer", "source": "self_kind", "dest": "underneath", "after": _kind_heard},
+    {"trigger": "answer", "source": "self_kind", "dest": "underneath", "after": feeling.kind_heard},
     {"trigger": "skip", "source": "self_kind", "dest": "underneath"},
-    {"trigger": "answer", "source": "underneath", "dest": "my_need", "before": _underneath_heard},
+    {"trigger": "answer", "source": "underneath", "dest": "my_need",
+     "before": feeling.underneath_heard},
     {"trigger": "answer", "source": "my_need", "dest": "their_need"},
     {"trigger": "answer", "source": "their_need", "dest": "intensity"},
-    {"trigger": "answer", "source": "intensity", "dest": "calm", "conditions": guard(_high)},
-    {"trigger": "answer", "source": "intensity", "dest": "ground", "conditions": guard(_low)},
-    *_to_space("answer", "intensity"),
+    {"trigger": "answer", "source": "intensity", "dest": "calm", "conditions": guard(feeling.high)},
+    {"trigger": "answer", "source": "intensity", "dest": "ground",
+     "conditions": guard(feeling.low)},
+    *listening.to_space("answer", "intensity"),
     {"trigger": "again", "source": "calm", "dest": "calm"},
     {"trigger": "done", "source": "calm", "dest": "rerate"},
     {"trigger": "answer", "source": "rerate", "dest": "tonight",
-     "conditions": guard(_still_high)},
-    *_to_space("answer", "rerate"),
+     "conditions": guard(feeling.still_high)},
+    *listening.to_space("answer", "rerate"),
     {"trigger": "rest", "source": "tonight", "dest": "tonight_need"},
     {"trigger": "calm", "source": "tonight", "dest": "calm"},
-    *_to_space("go_on", "tonight"),
+    *listening.to_space("go_on", "tonight"),
     {"trigger": "answer", "source": "tonight_need", "dest": "rest_plan"},
     {"trigger": "menu", "source": "rest_plan", "dest": "to_menu"},
     {"trigger": "again", "source": "ground", "dest": "ground"},
-    *_to_space("done", "ground"),
+    *listening.to_space("done", "ground"),
     {"trigger": "no", "source": "space", "dest": "moves"},
     {"trigger": "answer", "source": "space", "dest": "space_feel"},
     {"trigger": "answer", "source": "space_feel", "dest": "space_reflect"},
@@ -551,7 +363,8 @@ TRANSITIONS = [
     {"trigger": "keep", "source": "line_feedback", "dest": "when"},
     {"trigger": "retry", "source": "line_feedback", "dest": "own_line"},
     {"trigger": "own", "source": "when", "dest": "when_own"},
-    {"trigger": "answer", "source": "when", "dest": "now_check", "conditions": guard(_check_now),
+    {"trigger": "answer", "source": "when", "dest": "now_check",
+     "conditions": guard(feeling.check_now),
      "before": _mark("now_checked")},
     {"trigger": "answer", "source": "when", "dest": "plan"},
     {"trigger": "go", "source": "now_check", "dest": "plan"},

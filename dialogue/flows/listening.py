@@ -11,10 +11,13 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from dialogue.flows.base import guard
 from dialogue.language import normalize
 from dialogue.replies import excerpt
 
 if TYPE_CHECKING:
+    from transitions import EventData
+
     from dialogue.engine import Ctx
 
 PHRASE_MAX = 60  # the longest phrase of the user's own said back
@@ -23,6 +26,8 @@ EMOTION_WORDS = 3  # fewer words than this only name the emotion ("so ashamed"):
 JUDGING = frozenset({"evaluation", "contempt"})  # a verdict on a person, in the user's words
 _SENTENCE = re.compile(r"(?<=[.!?…])\s+|\n+")
 _CLAUSE = re.compile(r"[.!?…;,\n]+|\s+(?:and|but|so|because)\s+", re.I)
+_SENTENCES = re.compile(r"[.!?…;\n]+")
+_SUBJECT = re.compile(r" (?:i|we|he|she|they|you)(?= )")
 _TRAILING = " \t.!?…,;:-–—\"'“”‘’«»"
 
 
@@ -64,11 +69,19 @@ def verdict(ctx: Ctx, text: str) -> tuple[bool, str]:
 
 
 def space_said(ctx: Ctx, *texts: str) -> str:
-    """The phrase of the user's own telling in which the other asked for space, or ""."""
+    """The phrase of the user's own telling in which the other asked for space, or "".
+
+    Not where the user is the one who did it ("I walked out"): the nearest subject before the
+    words, in the same clause, must not be "I" or "we".
+    """
     phrases = _words(ctx, "asked_space")
     for text in texts:
-        for sentence in _CLAUSE.split(text):
-            if _first(normalize(sentence), phrases):
+        for sentence in _SENTENCES.split(text):
+            norm = normalize(sentence)
+            found = _first(norm, phrases)
+            before = norm[: norm.find(f" {found} ") + 1]
+            subject = (_SUBJECT.findall(before) or [""])[-1].strip()
+            if found and subject not in ("i", "we"):
                 return phrase(sentence)
     return ""
 
@@ -82,7 +95,7 @@ def acts_told(ctx: Ctx, text: str) -> bool:
     return re.search(pattern, normalize(text)) is not None
 
 
-def dont_know(ctx: Ctx, text: str) -> bool:
+def says_dont_know(ctx: Ctx, text: str) -> bool:
     """A short "I don't know" about the other's side."""
     norm = normalize(text)
     if len(norm.split()) > DONT_KNOW_WORDS:
@@ -103,3 +116,91 @@ def emotion_words(ctx: Ctx, emotion: str, texts: list[str]) -> str:
 def said_vars(text: str) -> dict[str, Any]:
     """A reply's `said`: one short phrase of the user's own answer."""
     return {"said": phrase(text)}
+
+
+# -- the conflict flow's listening steps ------------------------------------------------
+
+# "I don't know" about their side: two or three guesses for who they are.
+GUESSES = {
+    "baby": ("too_much", "tired", "closeness"),
+    "toddler": ("big_feeling", "control", "tired"),
+    "child": ("unfair", "big_feeling", "separation"),
+    "teen": ("controlled", "embarrassed", "overloaded"),
+    "partner": ("unheard", "overloaded", "alone"),
+    "other": ("unheard", "overloaded", "embarrassed"),
+}
+EVERY_GUESS = (*dict.fromkeys(g for gs in GUESSES.values() for g in gs), "none")
+
+
+def judgmental(ctx: Ctx) -> bool:
+    """A verdict on the other in the user's own words (not in what someone said)."""
+    return verdict(ctx, ctx.draft.get("what_happened", ""))[0] and not ctx.draft.get("camera_asked")
+
+
+def ask_camera(event: EventData) -> None:
+    ctx: Ctx = event.model
+    ctx.draft["camera_asked"] = True
+    ctx.draft["verdict"] = verdict(ctx, ctx.draft.get("what_happened", ""))[1]
+
+
+def thanks(event: EventData) -> None:
+    ctx: Ctx = event.model
+    ctx.say("conflict.thanks", said=phrase(ctx.draft.get("camera", "")))
+
+
+def camera_vars(ctx: Ctx) -> dict[str, Any]:
+    return {"what_happened": excerpt(ctx.draft.get("what_happened", ""), 120),
+            "word": ctx.draft.get("verdict", "")}  # fmt: skip
+
+
+def their_side_vars(ctx: Ctx) -> dict[str, Any]:
+    d = ctx.draft
+    told = " ".join(d.get(k, "") for k in ("what_happened", "camera"))
+    said = "" if d.get("camera_asked") else phrase(d.get("what_happened", ""))
+    return {"said": said, "told": acts_told(ctx, told)}
+
+
+def dont_know(ctx: Ctx) -> bool:
+    return says_dont_know(ctx, ctx.draft.get("their_side", ""))
+
+
+def guess_options(ctx: Ctx) -> list[str]:
+    return [*GUESSES.get(ctx.rel, GUESSES["other"]), "none"]
+
+
+def my_part_vars(ctx: Ctx) -> dict[str, Any]:
+    d = ctx.draft
+    return {"said": phrase(d.get("their_side", "")), "guess": d.get("their_guess", "")}
+
+
+def forget(key: str) -> Any:
+    def _drop(event: EventData) -> None:
+        event.model.draft.pop(key, None)
+
+    return _drop
+
+
+def space_known(ctx: Ctx) -> bool:
+    """The user already told that the other asked for space or pulled away."""
+    return bool(space_words(ctx))
+
+
+def space_words(ctx: Ctx) -> str:
+    d = ctx.draft
+    return space_said(ctx, *(d.get(k, "") for k in ("what_happened", "camera", "their_side")))
+
+
+def take_space(event: EventData) -> None:
+    ctx: Ctx = event.model
+    ctx.draft["space"] = "yes"
+    ctx.draft["space_said"] = space_words(ctx)
+
+
+def to_space(trigger: str, source: str) -> list[dict[str, Any]]:
+    """On to the space question, or past it to how the space is for the user when they
+    already said the other asked for it."""
+    return [
+        {"trigger": trigger, "source": source, "dest": "space_feel",
+         "conditions": guard(space_known), "before": take_space},
+        {"trigger": trigger, "source": source, "dest": "space"},
+    ]  # fmt: skip
