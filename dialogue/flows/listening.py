@@ -39,15 +39,18 @@ def phrase(text: str, limit: int = PHRASE_MAX) -> str:
     return said[:1].upper() + said[1:]
 
 
+_LISTS: dict[tuple[int, str], tuple[str, ...]] = {}  # (id of a locale's lists, name) -> phrases
+
+
 def _words(ctx: Ctx, name: str) -> tuple[str, ...]:
+    """A list of listening.yaml, normalized (" word "), longest first; built once a locale."""
     data = ctx.engine.content.locale(ctx.session.locale).data.get("listening", {})
-    return _normalized(tuple(str(w) for w in data.get(name, ())))
-
-
-@lru_cache(maxsize=32)
-def _normalized(words: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(sorted({normalize(w) for w in words if normalize(w).strip()}, key=len,
-                        reverse=True))  # fmt: skip
+    key = (id(data), name)
+    found = _LISTS.get(key)
+    if found is None:
+        words = {normalize(str(w)) for w in data.get(name, ()) if normalize(str(w)).strip()}
+        found = _LISTS[key] = tuple(sorted(words, key=len, reverse=True))
+    return found
 
 
 def _first(norm: str, phrases: tuple[str, ...]) -> str:
@@ -56,16 +59,18 @@ def _first(norm: str, phrases: tuple[str, ...]) -> str:
     return min(hits)[2].strip() if hits else ""
 
 
-def verdict(ctx: Ctx, text: str) -> tuple[bool, str]:
-    """Whether the user's own words judge the other person, and the word to quote back.
+def judges(ctx: Ctx, text: str) -> bool:
+    """Whether the user's own words judge the other person. Quoted or reported speech ("he
+    said 'you never listen'") is observation: the analyzer leaves it out before it reads the
+    cues. The turn's own analysis is used when the text is the message just typed."""
+    a = ctx.analysis
+    cues = a.cues if a is not None and ctx.draft.get("what_happened") == text else None
+    return bool(JUDGING.intersection(cues if cues is not None else ctx.analyzer().cues(text)))
 
-    Quoted or reported speech ("he said 'you never listen'") is observation: the analyzer
-    leaves it out before it reads the cues, and so does the search for the word.
-    """
-    if not JUDGING & set(ctx.analyzer().cues(text)):
-        return False, ""
-    own = normalize(ctx.analyzer().own_words(text))
-    return True, _first(own, _words(ctx, "labels"))
+
+def verdict_word(ctx: Ctx, text: str) -> str:
+    """The first verdict word in the user's own words (not in quoted speech), or ""."""
+    return _first(normalize(ctx.analyzer().own_words(text)), _words(ctx, "labels"))
 
 
 def space_said(ctx: Ctx, *texts: str) -> str:
@@ -76,6 +81,8 @@ def space_said(ctx: Ctx, *texts: str) -> str:
     """
     phrases = _words(ctx, "asked_space")
     for text in texts:
+        if not _first(normalize(text), phrases):
+            continue  # most tellings: nothing to look at sentence by sentence
         for sentence in _SENTENCES.split(text):
             norm = normalize(sentence)
             found = _first(norm, phrases)
@@ -89,10 +96,14 @@ def space_said(ctx: Ctx, *texts: str) -> str:
 def acts_told(ctx: Ctx, text: str) -> bool:
     """Whether the user's telling already says what the other person did."""
     name = normalize(ctx.session.profile.name).strip()
+    return _acts(name, _words(ctx, "acts")).search(normalize(text)) is not None
+
+
+@lru_cache(maxsize=256)
+def _acts(name: str, verbs: tuple[str, ...]) -> re.Pattern[str]:
     subjects = ["he", "she", "they", *([re.escape(name)] if name else [])]
-    verbs = "|".join(re.escape(w.strip()) for w in _words(ctx, "acts"))
-    pattern = rf" (?:{'|'.join(subjects)}) (?:\w+ )?(?:{verbs}|\w+ed) "
-    return re.search(pattern, normalize(text)) is not None
+    either = "|".join(re.escape(w.strip()) for w in verbs)
+    return re.compile(rf" (?:{'|'.join(subjects)}) (?:\w+ )?(?:{either}|\w+ed) ")
 
 
 def says_dont_know(ctx: Ctx, text: str) -> bool:
@@ -107,15 +118,12 @@ def emotion_words(ctx: Ctx, emotion: str, texts: list[str]) -> str:
     """The user's own phrase that named an emotion ("like a bad mom"), the first one found."""
     an = ctx.analyzer()
     for text in texts:
+        if emotion not in an.emotions(text):
+            continue
         for clause in _CLAUSE.split(text):
             if len(clause.split()) >= EMOTION_WORDS and emotion in an.emotions(clause):
                 return phrase(clause)
     return ""
-
-
-def said_vars(text: str) -> dict[str, Any]:
-    """A reply's `said`: one short phrase of the user's own answer."""
-    return {"said": phrase(text)}
 
 
 # -- the conflict flow's listening steps ------------------------------------------------
@@ -134,13 +142,13 @@ EVERY_GUESS = (*dict.fromkeys(g for gs in GUESSES.values() for g in gs), "none")
 
 def judgmental(ctx: Ctx) -> bool:
     """A verdict on the other in the user's own words (not in what someone said)."""
-    return verdict(ctx, ctx.draft.get("what_happened", ""))[0] and not ctx.draft.get("camera_asked")
+    return not ctx.draft.get("camera_asked") and judges(ctx, ctx.draft.get("what_happened", ""))
 
 
 def ask_camera(event: EventData) -> None:
     ctx: Ctx = event.model
     ctx.draft["camera_asked"] = True
-    ctx.draft["verdict"] = verdict(ctx, ctx.draft.get("what_happened", ""))[1]
+    ctx.draft["verdict"] = verdict_word(ctx, ctx.draft.get("what_happened", ""))
 
 
 def thanks(event: EventData) -> None:
