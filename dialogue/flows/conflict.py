@@ -79,7 +79,8 @@ def _accept_vars(ctx: Ctx) -> dict[str, Any]:
 
 
 def _accept_key(ctx: Ctx) -> str:
-    return f"accept.{_accept_vars(ctx)['emotion']}"
+    emotions = ctx.draft.get("emotions", [])
+    return f"accept.{emotions[min(ctx.draft.get('accept_i', 0), len(emotions) - 1)]}"
 
 
 def _more_emotions(ctx: Ctx) -> bool:

@@ -108,10 +108,9 @@ def _acts(name: str, verbs: tuple[str, ...]) -> re.Pattern[str]:
 
 def says_dont_know(ctx: Ctx, text: str) -> bool:
     """A short "I don't know" about the other's side."""
-    norm = normalize(text)
-    if len(norm.split()) > DONT_KNOW_WORDS:
+    if not text or len(text.split()) > DONT_KNOW_WORDS:
         return False
-    return bool(_first(norm, _words(ctx, "dont_know")))
+    return bool(_first(normalize(text), _words(ctx, "dont_know")))
 
 
 def emotion_words(ctx: Ctx, emotion: str, texts: list[str]) -> str:
