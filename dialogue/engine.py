@@ -26,12 +26,13 @@ from dialogue.matching import Found, Matcher
 from dialogue.places import country_of, parse_zone, zone
 from dialogue.progress import progress, week_labels
 from dialogue.rehearsal import MoveReader
-from dialogue.replies import Button, Effect, Reply, rows
+from dialogue.replies import Button, Effect, Reply, excerpt, rows
 from dialogue.session import HISTORY_KEPT, Session
 
 T = TypeVar("T")
 MAX_TEXT = 10_000  # longest message the coach takes in; longer ones get a kind note
 CLOSEST = 3  # options offered when a typed answer matches none
+TYPED_KEPT = 3  # typed messages a multi-select keeps (Step.text_save)
 COVERED = 0.5  # share of a long message an option's words must take to beat `text_to`
 
 
@@ -494,6 +495,9 @@ class Engine:
         finish = found.done or unsure_only
         if step.group == "emotion" and not finish:  # the analyzer's emotion words too
             ids += [e for e in ctx.analyzer().emotions(text) if e in opts and e not in ids]
+        if ids and step.text_save:  # the user's own words for what they ticked, kept to say back
+            kept = step.text_save.partition(".")[2]
+            ctx.draft[kept] = [*ctx.draft.get(kept, []), excerpt(text)][-TYPED_KEPT:]
         picked = self._picked(step, ctx)
         for choice in ids:
             if choice not in picked:

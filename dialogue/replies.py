@@ -36,6 +36,17 @@ VARS: dict[str, Var] = {
     "line": Var("str", TEXT_MAX),
     "soft": Var("str", TEXT_MAX),
     "my_part": Var("str", 90, optional=True),
+    # Listening (flows/listening.py): one phrase of the user's own answer, said back in quotes;
+    # the verdict word quoted at the camera question; what they already told or guessed.
+    "said": Var("str", 60, optional=True),
+    "word": Var("str", 24, optional=True),
+    "told": Var("enum", values=(True, False)),
+    "guess": Var("enum", group="guess", optional=True),
+    "mine": Var("enum", group="need"),  # the user's own need, at the guess at the other's
+    "first": Var("enum", values=(True, False)),  # an exercise step met the first time
+    "space": Var("enum", values=(True, False)),  # "now" while the other asked for space
+    "high": Var("enum", values=(True, False)),  # ... or while still flooded
+    "tonight": Var("enum", group="tonight_need", optional=True),
     "emotion": Var("enum", group="emotion"),
     "feeling": Var("enum", group="emotion", optional=True),
     "family": Var("enum", values=("core", "inhibitory", "defense")),

@@ -39,7 +39,7 @@ class Step:
     # More buttons (label group "ui") under the options, or a callable giving them now.
     extra: tuple[str, ...] | Callable[[Ctx], tuple[str, ...]] = ()
     on_text: str = ""  # a choice step that also takes typed text: the trigger it then fires
-    text_save: str = ""  # where that parsed text is kept
+    text_save: str = ""  # where that parsed text is kept (a multi: typed words it understood)
     # A choice step whose unmatched typed line answers a text step instead ("Write my own",
     # a story typed at the menu): "<flow>.<state>", or a callable giving it ("" for none).
     text_to: str | Callable[[Ctx], str] = ""

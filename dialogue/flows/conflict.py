@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import re
-from itertools import dropwhile
 from typing import TYPE_CHECKING, Any
 
 from dialogue.content import to_plain
 from dialogue.daily import stamp
+from dialogue.flows import feeling, listening
 from dialogue.flows.base import (
     CHOICE,
     GOTO,
@@ -22,6 +22,7 @@ from dialogue.flows.base import (
     say,
 )
 from dialogue.flows.daily import follow_up_at
+from dialogue.flows.listening import emotion_words
 from dialogue.flows.rehearsal import from_plan
 from dialogue.language.analyzer import HARSH_CUES
 from dialogue.replies import TEXT_MAX, Effect, excerpt
@@ -48,17 +49,10 @@ MOVES = {
 DRAFT_GROUP = {"baby": "little", "toddler": "little"}
 SPACE_FEEL = ("wait_ok", "anxious", "rejected", "angry", "relieved")
 WHEN = ("now", "later", "tonight", "tomorrow", "ready", "own")
-CALM_EXERCISES = 3
-HIGH_INTENSITY = 7
-JUDGING = frozenset({"evaluation", "contempt", "criticism"})
 
 
 def _cues(ctx: Ctx, key: str) -> set[str]:
     return set(ctx.analyzer().cues(ctx.draft.get(key, "")))
-
-
-def _judgmental(ctx: Ctx) -> bool:
-    return bool(_cues(ctx, "what_happened") & JUDGING) and not ctx.draft.get("camera_asked")
 
 
 def _emotion_options(ctx: Ctx) -> list[str]:
@@ -73,34 +67,36 @@ def _move_options(ctx: Ctx) -> list[str]:
 
 
 def _accept_vars(ctx: Ctx) -> dict[str, Any]:
-    emotions = ctx.draft.get("emotions", [])
-    i = min(ctx.draft.get("accept_i", 0), len(emotions) - 1)
+    d = ctx.draft
+    emotions = d.get("emotions", [])
+    i = min(d.get("accept_i", 0), len(emotions) - 1)
     emotion = emotions[i]
     family = ctx.analyzer().emotion_family.get(emotion, "core")
-    return {"emotion": emotion, "family": family, "index": i + 1, "count": len(emotions)}
+    texts = [*d.get("emotion_words", []), *(d.get(k, "") for k in ("what_happened", "camera",
+                                                                    "my_part"))]  # fmt: skip
+    return {"emotion": emotion, "family": family, "index": i + 1, "count": len(emotions),
+            "said": emotion_words(ctx, emotion, texts)}  # fmt: skip
 
 
 def _accept_key(ctx: Ctx) -> str:
-    return f"accept.{_accept_vars(ctx)['emotion']}"
+    emotions = ctx.draft.get("emotions", [])
+    return f"accept.{emotions[min(ctx.draft.get('accept_i', 0), len(emotions) - 1)]}"
 
 
 def _more_emotions(ctx: Ctx) -> bool:
     return ctx.draft.get("accept_i", 0) + 1 < len(ctx.draft.get("emotions", []))
 
 
-def _calm_index(ctx: Ctx) -> int:
-    """Which calming exercise: one more per "again" in a row, so /back goes one exercise back."""
-    history = ctx.session.history
-    again = len(history) - len(list(dropwhile(lambda state: state == "calm", reversed(history))))
-    return again % CALM_EXERCISES
+def _rest_plan(ctx: Ctx) -> None:
+    """Still flooded: sleep, and repair tomorrow. A plan of its own, with a follow-up."""
+    ctx.draft["when"] = "tomorrow"
+    need = ctx.draft.get("tonight_need", "")
+    _save_plan(ctx)
+    ctx.draft["tonight_need"] = need  # said on the plan's page, then gone with the flow
 
 
-def _has_emotions(ctx: Ctx) -> bool:
-    return bool(ctx.draft.get("emotions"))
-
-
-def _high(ctx: Ctx) -> bool:
-    return int(ctx.draft.get("intensity", 0)) >= HIGH_INTENSITY
+def _rest_vars(ctx: Ctx) -> dict[str, Any]:
+    return {"plan": ctx.session.plans[-1], "tonight": ctx.draft.get("tonight_need", "")}
 
 
 def _draft_vars(ctx: Ctx) -> dict[str, Any]:
@@ -250,22 +246,41 @@ def _line_vars(ctx: Ctx) -> dict[str, Any]:
 
 STEPS = [
     Step("what_happened", TEXT, save="draft.what_happened"),
-    Step("camera", TEXT, skip=True, save="draft.camera",
-         vars=lambda c: {"what_happened": excerpt(c.draft.get("what_happened", ""), 120)}),
-    Step("their_side", TEXT, skip=True, save="draft.their_side"),
-    Step("my_part", TEXT, skip=True, save="draft.my_part"),
+    Step("camera", TEXT, skip=True, save="draft.camera", vars=listening.camera_vars),
+    Step("their_side", TEXT, skip=True, save="draft.their_side", vars=listening.their_side_vars),
+    Step("their_guess", CHOICE, listening.guess_options, group="guess", save="draft.their_guess",
+         columns=1, every_option=listening.EVERY_GUESS),
+    Step("my_part", TEXT, skip=True, save="draft.my_part", vars=listening.my_part_vars),
     Step("body", MULTI, BODY, group="body", save="draft.body"),
     Step("emotions", MULTI, _emotion_options, group="emotion", save="draft.emotions",
-         every_option=EMOTIONS),
+         every_option=EMOTIONS, text_save="draft.emotion_words"),
     Step("accept", INFO, key=_accept_key, vars=_accept_vars,
          keys=tuple(f"accept.{e}" for e in EMOTIONS)),
+    Step("self_kind", TEXT, skip=True, save="draft.kind_words", max_len=1000),
+    Step("underneath", MULTI, feeling.CORE, group="emotion", save="draft.underneath"),
+    Step("my_need", CHOICE, feeling.MY_NEEDS, group="need", save="draft.my_need"),
+    Step("their_need", CHOICE, feeling.their_need_options, group="need", save="draft.their_need",
+         vars=lambda c: {"mine": c.draft.get("my_need", "unsure")},
+         every_option=tuple(dict.fromkeys(n for ns in feeling.THEIR_NEEDS.values() for n in ns))),
     Step("intensity", SCALE, tuple(str(i) for i in range(11)), group="scale",
          save="draft.intensity", convert=int, columns=6),
     Step("calm", CHOICE, ("done", "again"), group="calm", columns=1, asides=("urge",),
-         vars=lambda c: {"index": _calm_index(c)}),
+         vars=feeling.exercise_vars("calm", feeling.CALM_EXERCISES), enter=feeling.arrived("calm")),
+    Step("rerate", SCALE, tuple(str(i) for i in range(11)), group="scale",
+         save="draft.intensity_after", convert=int, columns=6),
+    Step("tonight", CHOICE, ("rest", "calm", "go_on"), group="tonight", columns=1,
+         asides=("urge",)),
+    Step("tonight_need", CHOICE, feeling.TONIGHT_NEEDS, group="tonight_need",
+         save="draft.tonight_need"),
+    Step("rest_plan", CHOICE, ("menu",), group="after_rest", enter=_rest_plan, vars=_rest_vars,
+         columns=1),
+    Step("ground", CHOICE, ("done", "again"), group="ground", columns=1,
+         vars=feeling.exercise_vars("ground", feeling.GROUND_EXERCISES),
+         enter=feeling.arrived("ground")),
     Step("space", CHOICE, ("yes", "no", "unsure"), group="space", save="draft.space",
          columns=1),
-    Step("space_feel", CHOICE, SPACE_FEEL, group="space_feel", save="draft.space_feel", columns=1),
+    Step("space_feel", CHOICE, SPACE_FEEL, group="space_feel", save="draft.space_feel", columns=1,
+         vars=lambda c: {"said": c.draft.get("space_said", "")}),
     Step("space_reflect", INFO, key=lambda c: f"conflict.space_reflect.{c.draft['space_feel']}",
          keys=tuple(f"conflict.space_reflect.{f}" for f in SPACE_FEEL)),
     Step("moves", MULTI, _move_options, group="move", save="draft.moves", min_picks=1,
@@ -277,6 +292,7 @@ STEPS = [
          vars=_feedback_vars, columns=1),
     Step("when", CHOICE, WHEN, group="when", save="draft.when", columns=2,
          text_to="conflict.when_own"),
+    Step("now_check", CHOICE, ("go", "wait"), group="now_check", columns=1, vars=feeling.now_vars),
     Step("when_own", TEXT, save="draft.when_text", max_len=200),
     Step("plan", CHOICE, ("rehearse", "space", "menu"), group="after_plan", enter=_save_plan,
          vars=_plan_vars, columns=1),
@@ -287,27 +303,53 @@ STEPS = [
 
 TRANSITIONS = [
     {"trigger": "answer", "source": "what_happened", "dest": "camera",
-     "conditions": guard(_judgmental), "before": _mark("camera_asked")},
+     "conditions": guard(listening.judgmental), "before": listening.ask_camera},
     {"trigger": "answer", "source": "what_happened", "dest": "their_side"},
     {"trigger": "answer", "source": "camera", "dest": "their_side",
-     "after": say("conflict.thanks")},
+     "after": listening.thanks},
     {"trigger": "skip", "source": "camera", "dest": "their_side"},
-    {"trigger": "answer", "source": "their_side", "dest": "my_part"},
+    {"trigger": "answer", "source": "their_side", "dest": "their_guess",
+     "conditions": guard(listening.dont_know), "before": listening.forget("their_side")},
+    {"trigger": "answer", "source": "their_side", "dest": "my_part",
+     "before": listening.forget("their_guess")},
     {"trigger": "skip", "source": "their_side", "dest": "my_part"},
+    {"trigger": "answer", "source": "their_guess", "dest": "my_part"},
     {"trigger": "answer", "source": "my_part", "dest": "body", "before": _owned},
     {"trigger": "skip", "source": "my_part", "dest": "body"},
     {"trigger": "answer", "source": "body", "dest": "emotions"},
     {"trigger": "answer", "source": "emotions", "dest": "accept",
-     "conditions": guard(_has_emotions), "before": _mark("accept_i", 0)},
-    {"trigger": "answer", "source": "emotions", "dest": "intensity",
+     "conditions": guard(feeling.has_emotions), "before": _mark("accept_i", 0)},
+    {"trigger": "answer", "source": "emotions", "dest": "my_need",
      "after": say("conflict.no_emotions")},
     {"trigger": "next", "source": "accept", "dest": "accept",
      "conditions": guard(_more_emotions), "before": _count("accept_i")},
-    {"trigger": "next", "source": "accept", "dest": "intensity"},
-    {"trigger": "answer", "source": "intensity", "dest": "calm", "conditions": guard(_high)},
-    {"trigger": "answer", "source": "intensity", "dest": "space"},
+    {"trigger": "next", "source": "accept", "dest": "self_kind",
+     "conditions": guard(feeling.shame)},
+    {"trigger": "next", "source": "accept", "dest": "underneath",
+     "conditions": guard(feeling.below)},
+    {"trigger": "next", "source": "accept", "dest": "my_need"},
+    {"trigger": "answer", "source": "self_kind", "dest": "underneath", "after": feeling.kind_heard},
+    {"trigger": "skip", "source": "self_kind", "dest": "underneath"},
+    {"trigger": "answer", "source": "underneath", "dest": "my_need",
+     "before": feeling.underneath_heard},
+    {"trigger": "answer", "source": "my_need", "dest": "their_need"},
+    {"trigger": "answer", "source": "their_need", "dest": "intensity"},
+    {"trigger": "answer", "source": "intensity", "dest": "calm", "conditions": guard(feeling.high)},
+    {"trigger": "answer", "source": "intensity", "dest": "ground",
+     "conditions": guard(feeling.low)},
+    *listening.to_space("answer", "intensity"),
     {"trigger": "again", "source": "calm", "dest": "calm"},
-    {"trigger": "done", "source": "calm", "dest": "space"},
+    {"trigger": "done", "source": "calm", "dest": "rerate"},
+    {"trigger": "answer", "source": "rerate", "dest": "tonight",
+     "conditions": guard(feeling.still_high)},
+    *listening.to_space("answer", "rerate"),
+    {"trigger": "rest", "source": "tonight", "dest": "tonight_need"},
+    {"trigger": "calm", "source": "tonight", "dest": "calm"},
+    *listening.to_space("go_on", "tonight"),
+    {"trigger": "answer", "source": "tonight_need", "dest": "rest_plan"},
+    {"trigger": "menu", "source": "rest_plan", "dest": "to_menu"},
+    {"trigger": "again", "source": "ground", "dest": "ground"},
+    *listening.to_space("done", "ground"),
     {"trigger": "no", "source": "space", "dest": "moves"},
     {"trigger": "answer", "source": "space", "dest": "space_feel"},
     {"trigger": "answer", "source": "space_feel", "dest": "space_reflect"},
@@ -322,7 +364,12 @@ TRANSITIONS = [
     {"trigger": "keep", "source": "line_feedback", "dest": "when"},
     {"trigger": "retry", "source": "line_feedback", "dest": "own_line"},
     {"trigger": "own", "source": "when", "dest": "when_own"},
+    {"trigger": "answer", "source": "when", "dest": "now_check",
+     "conditions": guard(feeling.check_now),
+     "before": _mark("now_checked")},
     {"trigger": "answer", "source": "when", "dest": "plan"},
+    {"trigger": "go", "source": "now_check", "dest": "plan"},
+    {"trigger": "wait", "source": "now_check", "dest": "when"},
     {"trigger": "answer", "source": "when_own", "dest": "plan"},
     {"trigger": "menu", "source": "plan", "dest": "to_menu"},
     {"trigger": "space", "source": "plan", "dest": "to_space"},

@@ -48,7 +48,7 @@ def test_graph_draws_every_flow(capsys: pytest.CaptureFixture[str]) -> None:
     diagrams = out.split("```mermaid")[1:]
     titles = [d.split("title: ")[1].split("\n")[0] for d in diagrams]
     assert {t.split(" (")[0] for t in titles} == {f.name for f in FLOWS}  # real titles, each flow
-    assert "conflict (1 of 2)" in titles and "conflict (2 of 2)" in titles  # the big one split
+    assert "conflict (1 of 3)" in titles and "conflict (3 of 3)" in titles  # the big one split
     for flow in FLOWS:  # every state drawn in some part; no part over PART_STATES of its own
         drawn = "".join(d for d, t in zip(diagrams, titles, strict=True) if t.startswith(flow.name))
         assert all(f'state "{s.name}"' in drawn for s in flow.steps), flow.name

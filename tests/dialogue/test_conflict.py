@@ -33,3 +33,19 @@ def test_back_from_an_exercise_shows_the_one_before(engine: Engine, now: datetim
     assert back.session.state == "conflict.intensity"
     again = engine.handle(back.session, Press("9"), now)
     assert calm_index(again) == 0  # coming back in starts from the first exercise
+
+
+def test_now_while_still_flooded_is_checked_once(engine: Engine, now: datetime) -> None:
+    s = Session("u", seed=2)
+    s.profile.onboarded, s.profile.relationship = True, "partner"
+    s.state, s.history = "conflict.when", ["moves", "opening"]
+    s.draft = {"intensity": 9, "intensity_after": 8, "space": "no", "moves": ["own_part"]}
+    checked = engine.handle(s, Press("now"), now)
+    assert checked.session.state == "conflict.now_check"
+    assert checked.replies[-1].vars["high"] and not checked.replies[-1].vars["space"]
+    again = engine.handle(engine.handle(checked.session, Press("wait"), now).session,
+                          Press("now"), now)  # fmt: skip
+    assert again.session.state == "conflict.plan"  # asked once, then the choice stands
+    calm = dict(s.draft, intensity_after=3)
+    s.draft = calm
+    assert engine.handle(s, Press("now"), now).session.state == "conflict.plan"

@@ -44,6 +44,9 @@ def every_state(engine: Engine) -> list[Session]:
         "repair_follow_up.yaml",
         "rehearsal_peekaboo.yaml",
         "rehearsal_partner.yaml",
+        "listening_teen.yaml",
+        "quoted_speech_rest.yaml",
+        "below_and_numb.yaml",
     ):
         for s in walk(engine, NOW, script):
             if not s.state.startswith(("safety.", "start.")):

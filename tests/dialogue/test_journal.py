@@ -149,7 +149,8 @@ def test_an_entry_shown_whole_has_every_answer(
     s.state = "conflict.when"
     s.draft = {"what_happened": "We argued at dinner.", "their_side": "She felt unheard.",
                "my_part": "I raised my voice.", "intensity": 8, "space": "yes",
-               "space_feel": "anxious", "moves": ["own_part"], "line": "I'm sorry."}  # fmt: skip
+               "space_feel": "anxious", "moves": ["own_part"], "line": "I'm sorry.",
+               "now_checked": True}  # fmt: skip
     saved = engine.handle(s, Press("now"), now).session.plans[-1]
     assert saved["their_side"] == "She felt unheard." and saved["my_part"] == "I raised my voice."
     s.profile.tz = "Asia/Tokyo"
