@@ -168,11 +168,11 @@ def _prepare_feedback(event: EventData) -> None:
 
 def _feedback_vars(ctx: Ctx) -> dict[str, Any]:
     r = _reading(ctx)
-    return {"line": excerpt(ctx.draft.get("line", "")), "cues": r.cues, "works": r.works,
-            "works_kind": r.works_kind, "sting": r.sting, "but_undo": r.but_undo,
-            "rule": r.limit, "topic": r.topic, "request": r.request,
-            "rewritten": bool(r.rewrite), "group": _draft_vars(ctx)["group"],
-            "soft": excerpt(ctx.draft.get("soft", ""))}  # fmt: skip
+    feedback = {"line": excerpt(ctx.draft.get("line", "")), "cues": r.cues, "works": r.works,
+                "works_kind": r.works_kind, "sting": r.sting, "but_undo": r.but_undo,
+                "rule": r.limit, "request": r.request, "rewritten": bool(r.rewrite),
+                "soft": excerpt(ctx.draft.get("soft", ""))}  # fmt: skip
+    return {**_draft_vars(ctx), **feedback, "topic": r.topic}
 
 
 def _line_good(event: EventData) -> None:
@@ -255,7 +255,7 @@ def sample_plan() -> dict[str, Any]:
         "their_side": "x" * TEXT_MAX, "my_part": "x" * TEXT_MAX, "space_feel": "rejected",
         "emotions": list(EMOTIONS), "body": list(BODY), "intensity": 10, "space": "yes",
         "moves": list(MOVES["partner"]), "line": "x" * TEXT_MAX, "when": "own",
-        "later": "getting ready on time", "kept_harsh": True,
+        "later": "being on time", "kept_harsh": True,
         "when_text": "x" * 200, "practised": "x" * TEXT_MAX,
     }  # fmt: skip
 
