@@ -18,7 +18,7 @@ from dialogue.content import Content
 from dialogue.engine import Engine, Turn
 from dialogue.events import Press, Text
 from dialogue.flows.conflict import DRAFT_GROUP, DRAFT_GROUPS, MOVES
-from dialogue.flows.lines import Voice, act, read_line, voice_of
+from dialogue.flows.lines import Voice, act, need_label, read_line, voice_of
 from dialogue.session import Session
 
 THIRD = re.compile(r"\b(he|she|they|him|her|his|hers|them|their|he's|she's|they're)\b", re.I)
@@ -245,15 +245,19 @@ def test_the_sting_is_quoted_and_left_out(
 def test_a_rule_is_kept_for_later(line: str, topic: str, engine: Engine, voice: Voice) -> None:
     r = read_line(line, engine.analyzer("en"), voice, "Mia")
     assert r.limit and r.topic == topic and "pressure" not in r.cues, r
-    assert topic.split()[-1] not in r.rewrite.lower() and "sorry" in r.rewrite.lower(), r
+    last_word = topic.rsplit(maxsplit=1)[-1]
+    assert last_word not in r.rewrite.lower() and "sorry" in r.rewrite.lower(), r
     assert ("Mia" in r.rewrite) == ("Mia" in line), r
 
 
-@pytest.mark.parametrize("line", ["I'm sorry. Can we talk right now?",
-                                  "I'm sorry I shouted. Answer me when I talk to you."])  # fmt: skip
-def test_pressure_without_a_rule_is_still_pressure(
-    line: str, engine: Engine, voice: Voice
-) -> None:
+PRESSURE = [
+    "I'm sorry. Can we talk right now?",
+    "I'm sorry I shouted. Answer me when I talk to you.",
+]
+
+
+@pytest.mark.parametrize("line", PRESSURE)
+def test_pressure_without_a_rule_is_still_pressure(line: str, engine: Engine, voice: Voice) -> None:
     r = read_line(line, engine.analyzer("en"), voice)
     assert r.cues == ["pressure"] and not r.limit, r
 
@@ -295,3 +299,42 @@ def test_a_kept_rule_goes_on_the_plan_for_later(engine: Engine, now: datetime) -
     plan = engine.handle(used.session, Press("tomorrow"), now)
     assert plan.session.plans[-1]["later"] == "bedtime"
     assert plan.session.plans[-1]["line"] == "Sorry I lost it."
+
+
+AGES = [("she's 4", "preschool"), ("3", "preschool"), ("5 years", "preschool"), ("2", "toddler"),
+        ("6", "child"), ("he's 12", "child"), ("a preschooler", "preschool"),
+        ("kindergarten", "preschool"), ("13", "teen")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("typed", "band"), AGES)
+def test_ages_fall_in_their_band(engine: Engine, now: datetime, typed: str, band: str) -> None:
+    s = Session("u")
+    s.state, s.profile.relationship = "onboarding.age", "child"
+    turn = engine.handle(s, Text(typed), now)
+    assert turn.session.profile.age_band == band
+    assert turn.session.profile.rel == ("child" if band == "preschool" else band)
+
+
+def test_stored_bands_from_before_read_as_they_did() -> None:
+    s = Session("u")
+    s.profile.relationship = "child"
+    for stored in ("baby", "toddler", "child", "teen", ""):
+        s.profile.age_band = stored
+        assert s.profile.band == s.profile.rel == (stored or "child")
+
+
+def test_needs_come_from_content_labels_only() -> None:
+    labels = {"need.rest": "Rest", "need.respect": "To be respected"}
+    assert need_label("rest", labels) == "rest"
+    assert need_label(["respect", "rest"], labels) == "to be respected"
+    assert need_label("I need a break from all of it", labels) == ""  # the user's words: never
+    assert need_label(None, labels) == need_label([], labels) == ""
+
+
+def test_needs_make_the_later_line(content: Content) -> None:
+    loc = content.locale("en")
+    text = loc.render_text("drafts.later", {"topic": "", "my_need": "rest", "their_need":
+                                            "to be heard"})  # fmt: skip
+    assert "I need rest, and I think you need to be heard." in text
+    text = loc.render_text("drafts.later", {"topic": "", "my_need": "", "their_need": ""})
+    assert text.startswith("Can we talk about what happened tomorrow")
