@@ -21,7 +21,7 @@ from dialogue.flows.base import (
     say,
 )
 from dialogue.flows.daily import follow_up_at
-from dialogue.flows.lines import LineReading, draft_facts, read_line, voice_of
+from dialogue.flows.lines import LineReading, draft_facts, read_line, voice_of, with_name
 from dialogue.flows.rehearsal import from_plan
 from dialogue.language.analyzer import HARSH_CUES
 from dialogue.replies import TEXT_MAX, Effect, excerpt
@@ -162,7 +162,9 @@ def _prepare_feedback(event: EventData) -> None:
     ctx: Ctx = event.model
     r = _reading(ctx)
     v = _draft_vars(ctx)
-    ctx.draft["soft"] = r.rewrite or _render_plain(ctx, f"drafts.soft.{v['group']}", v)
+    soft = _render_plain(ctx, f"drafts.soft.{v['group']}", v)
+    name, line = ctx.session.profile.name, ctx.draft.get("line", "")
+    ctx.draft["soft"] = r.rewrite or with_name(soft, name, line)
     ctx.draft["later"] = r.topic if r.limit else ""
 
 

@@ -44,6 +44,8 @@ class Voice:
     act_ends: tuple[str, ...]
     third_person: frozenset[str]
     labels: tuple[str, ...]
+    you_not_label: frozenset[str]
+    called_not_label: frozenset[str]
     cause_emotions: tuple[str, ...]
     softer_emotions: tuple[str, ...]
     softer_default: str
@@ -69,6 +71,8 @@ def _voice(d: dict[str, Any]) -> Voice:
         act_ends=words("act_ends"),
         third_person=frozenset(words("third_person")),
         labels=words("labels"),
+        you_not_label=frozenset(words("you_not_label")),
+        called_not_label=frozenset(words("called_not_label")),
         cause_emotions=tuple(d.get("cause_emotions", [])),
         softer_emotions=tuple(d.get("softer_emotions", [])),
         softer_default=str(d.get("softer_default", "")),
@@ -96,9 +100,19 @@ def _has(norm: str, phrases: tuple[str, ...] | frozenset[str]) -> str:
     return next((p for p in phrases if f" {p} " in norm), "")
 
 
+_CALLED = re.compile(r" called (?:you|him|her|them|my \w+|\w+) (\w+)")
+
+
 def labelled(text: str, voice: Voice) -> bool:
-    """Whether the text holds a label for a person ("annoying", "brat") or a quote."""
-    return bool(_has(normalize(text), voice.labels)) or any(q in text for q in '"“”«»')
+    """Whether the text holds a label for a person ("annoying", "brat", "called him a nag",
+    whatever the word) or a quote."""
+    norm = normalize(text)
+    if any(m.group(1) not in voice.called_not_label for m in _CALLED.finditer(norm)):
+        return True
+    words = norm.split()
+    if 2 <= len(words) <= 3 and words[0] == "you" and words[1] not in voice.you_not_label:
+        return True  # ", you nag"
+    return bool(_has(norm, voice.labels)) or any(q in text for q in '"“”«»')
 
 
 def topic(text: str, voice: Voice) -> str:
@@ -131,6 +145,12 @@ def act(text: str, voice: Voice, name: str = "") -> str:
     lead = next((p for p in voice.first_person if low.startswith(p)), None)
     if lead is not None:
         first = first[len(lead) :]
+    elif (
+        first[:1].isupper()
+        and normalize(first).split()[:1]
+        and (normalize(first).split()[0] in voice.past_verbs)
+    ):
+        first = first[:1].lower() + first[1:]  # "Yelled at her"
     elif normalize(first).split()[:1] and normalize(first).split()[0] not in voice.past_verbs:
         return ""
     words = _WORD.findall(first)
@@ -264,13 +284,16 @@ def read_line(line: str, analyzer: Analyzer, voice: Voice, name: str = "") -> Li
             r.request = r.request or _quote(clause)
             continue
         good = next((g for g in GOOD_ORDER if g in cues), "")
+        if len(clause.split()) < 3 and good == "warmth":
+            good = ""  # "Mia", "Hey love": a greeting, not yet what works
         rank = GOOD_ORDER.index(good) if good else len(GOOD_ORDER)
         if rank < (GOOD_ORDER.index(r.works_kind) if r.works_kind else len(GOOD_ORDER)):
             r.works, r.works_kind = _quote(_BUT.sub("", clause)), good
         apologised = apologised or "apology" in cues or "ownership" in cues
         kept.append((start, stop))
     r.needs_feedback = bool(r.sting or r.limit or r.but_undo)
-    r.rewrite = _rejoin(kept, line, name) if apologised else ""
+    warm = r.works_kind in ("apology", "ownership", "curiosity", "empathy", "appreciation")
+    r.rewrite = _rejoin(kept, line, name) if apologised or warm else ""
     return r
 
 
@@ -288,16 +311,27 @@ def _rejoin(kept: list[tuple[int, int]], line: str, name: str) -> str:
         if last is None or start != _next_start(line, last):
             clause = _BUT.sub("", clause)  # a "but" whose first half was left out
             clause = clause[:1].upper() + clause[1:]
-            text = clause if not text else (text.rstrip(",;: ") + _stop(text) + " " + clause)
+            if text and len(text.split()) <= 2 and text[-1] not in _END:  # "Hey Mia, ..."
+                keep = clause.split(" ", 1)[0] in ("I", "I'm", "I've", "I'd", "I'll")
+                text += ", " + (clause if keep else clause[:1].lower() + clause[1:])
+            else:
+                text = clause if not text else (text.rstrip(",;: ") + _stop(text) + " " + clause)
         else:
             text += line[last:start] + clause
         last = stop
-    if name and name.lower() in line.lower() and name.lower() not in text.lower():
-        text = f"{name}, {text if text.startswith('I') else text[:1].lower() + text[1:]}"
-    text = text.strip(" ,;:")
+    text = with_name(text.strip(" ,;:"), name, line)
     if text and text[-1] not in _END:
         text += "."
     return text[:1].upper() + text[1:]
+
+
+def with_name(text: str, name: str, line: str) -> str:
+    """The text with the name in front, when the user's line used it and the text does not."""
+    if not text or not name or name.lower() not in line.lower() or name.lower() in text.lower():
+        return text
+    first = text.split(" ", 1)[0]
+    keep = first in ("I", "I'm", "I've", "I'd", "I'll") or first[1:2].isupper()
+    return f"{name}, {text if keep else text[:1].lower() + text[1:]}"
 
 
 def _next_start(line: str, after: int) -> int:

@@ -47,6 +47,11 @@ SAID_BACK = [
     ("lost my temper", "lost my temper"),
     ("I yelled at Mia", "yelled at you"),  # the name the user gave
     ("i slammed the door and left the room", "slammed the door and left the room"),
+    ("I told her off for hitting her brother", "told you off for hitting your brother"),
+    ("Yelled at her", "yelled at you"),
+    ("I put him in his room and shut the door", "put you in your room and shut the door"),
+    ("I walked away while he was still talking", "walked away"),
+    ("I told my husband to shut up", "told you to shut up"),
 ]
 LEFT_OUT = [
     "I called her a brat",  # a label: never said back
@@ -59,6 +64,9 @@ LEFT_OUT = [
     "She hit me and I yelled",
     "I said they were ridiculous",
     "I told my son he is such a disappointment and a nightmare",
+    "I called my wife a nag",  # "called ... X" is a name called, whatever X is
+    "I called her names",
+    'I snapped "what now?" at her',
 ]
 
 
@@ -191,6 +199,9 @@ CLEAN = [  # own what they name: nothing to flag
     "I'm sorry I called you a spoiled brat, that wasn't fair.",
     "I'm sorry I yelled, Mia. I love you.",
     "Sorry I snapped at you. How are you feeling?",
+    "I'm sorry I yelled. You mean the world to me.",
+    "I'm sorry I yelled, you okay?",
+    "I'm sorry I called you a nag.",
 ]
 BUT_UNDOES = [
     "Sorry I yelled, but you never listen",
@@ -206,6 +217,8 @@ STINGS = [  # (line, the word the sting must hold)
     ("I'm sorry, I was wrong to shout. You're impossible though.", "impossible"),
     ("I'm sorry I yelled, you are so lazy sometimes, I love you.", "lazy"),
     ("Sorry I snapped. It's not my fault you never help.", "never"),
+    ("I'm sorry I yelled, you nag.", "nag"),
+    ("Mia, you're so moody, I'm sorry I yelled.", "moody"),
 ]
 LIMITS = [  # (line, topic): a rule, not pressure
     ("I'm sorry I yelled, Mia, but you need to clean your room.", "your room"),
@@ -248,6 +261,34 @@ def test_a_rule_is_kept_for_later(line: str, topic: str, engine: Engine, voice: 
     last_word = topic.rsplit(maxsplit=1)[-1]
     assert last_word not in r.rewrite.lower() and "sorry" in r.rewrite.lower(), r
     assert ("Mia" in r.rewrite) == ("Mia" in line), r
+
+
+REWRITES = [  # the user's own sentence, with only the repair, the name kept
+    (
+        "Mia, you never listen. Can we talk about what happened?",
+        "Mia, can we talk about what happened?",
+    ),
+    ("Hey Mia, you're being so dramatic, I love you.", "Hey Mia, I love you."),
+    ("Mia, you're so lazy, I'm sorry I yelled.", "Mia, I'm sorry I yelled."),
+    (
+        "I'm sorry I yelled, you are so lazy sometimes, I love you.",
+        "I'm sorry I yelled. I love you.",
+    ),
+    ("Sorry I lost it, Mia, but you still have to do your homework.", "Sorry I lost it, Mia."),
+]
+
+
+@pytest.mark.parametrize(("line", "rewrite"), REWRITES)
+def test_the_rewrite_is_the_users_own_sentence(
+    line: str, rewrite: str, engine: Engine, voice: Voice
+) -> None:
+    assert read_line(line, engine.analyzer("en"), voice, "Mia").rewrite == rewrite
+
+
+def test_nothing_to_keep_gets_a_soft_line_with_the_name(engine: Engine, now: datetime) -> None:
+    _, text = feedback(engine, now, "child", "Mia, you always do this!")
+    assert "A softer way might be: Mia, I felt angry about what happened" in text
+    assert "is warm" not in text  # a bare name is not yet what works
 
 
 PRESSURE = [
