@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from dialogue.language.analyzer import HARSH_CUES, Analyzer, normalize
@@ -33,7 +34,7 @@ _END = ".!?…"
 _YOU = ("you", "youre", "your", "yours", "yourself")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # hashed by identity: one per locale
 class Voice:
     """The locale's word lists for turning the user's words into a line to the other."""
 
@@ -214,7 +215,7 @@ def draft_facts(
 
 @dataclass
 class LineReading:
-    """What feedback on the user's own line says (see `read_line`)."""
+    """What feedback on the user's own line says (see `read_line`; shared, read only)."""
 
     works: str = ""  # the user's clause that already works, quoted back
     works_kind: str = ""  # apology, ownership, curiosity, empathy, appreciation, warmth...
@@ -242,15 +243,16 @@ def _clauses(line: str) -> list[tuple[int, int]]:
 
 
 def _is_limit(clause: str, cues: set[str], voice: Voice) -> str | None:
-    """A rule or request in the clause: its topic ("" for one without), or None."""
+    """A rule or request in the clause: its topic, or None."""
     norm = normalize(_BUT.sub("", clause))
     subject = topic(clause, voice)
     directive = _has(norm, voice.directives)
     if subject and (directive or _has(norm, voice.rule_words) or cues & {"pressure"}):
         return subject
-    return "" if directive else None
+    return None  # "you need to understand...": without a topic, no rule to keep
 
 
+@lru_cache(maxsize=256)  # a feedback turn asks three times (guard, before, its text)
 def read_line(line: str, analyzer: Analyzer, voice: Voice, name: str = "") -> LineReading:
     """Feedback on the user's line, clause by clause (a sorry in one sentence does not hide a
     label in the next clause; a label the line owns, "sorry I called you lazy", is not one)."""
