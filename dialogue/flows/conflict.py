@@ -165,7 +165,7 @@ def _prepare_feedback(event: EventData) -> None:
     soft = _render_plain(ctx, f"drafts.soft.{v['group']}", v)
     name, line = ctx.session.profile.name, ctx.draft.get("line", "")
     ctx.draft["soft"] = r.rewrite or with_name(soft, name, line)
-    ctx.draft["later"] = r.topic if r.limit else ""
+    ctx.draft["later"] = r.topic if r.limit else v["topic"]
 
 
 def _feedback_vars(ctx: Ctx) -> dict[str, Any]:
@@ -180,7 +180,7 @@ def _feedback_vars(ctx: Ctx) -> dict[str, Any]:
 def _line_good(event: EventData) -> None:
     ctx: Ctx = event.model
     good = [c for c in ctx.analyzer().cues(ctx.draft.get("line", "")) if c not in HARSH_CUES]
-    ctx.draft["later"], ctx.draft["kept_harsh"] = "", False
+    ctx.draft["later"], ctx.draft["kept_harsh"] = _draft_vars(ctx)["topic"], False
     ctx.say("conflict.line_good", cues=good)
 
 

@@ -379,3 +379,28 @@ def test_needs_make_the_later_line(content: Content) -> None:
     assert "I need rest, and I think you need to be heard." in text
     text = loc.render_text("drafts.later", {"topic": "", "my_need": "", "their_need": ""})
     assert text.startswith("Can we talk about what happened tomorrow")
+
+
+ACTS = ["yelled at {o}", "shouted at {o}", "snapped at {o}", "took {p} phone", "grabbed {p} arm",
+        "ignored {o}", "told {o} to go to {p} room", "lost my temper with {o}"]  # fmt: skip
+WHO = [("her", "her"), ("him", "his"), ("them", "their"), ("my son", "his"),
+       ("my daughter", "her"), ("my partner", "their"), ("Mia", "her")]  # fmt: skip
+TAILS = ["", " when she wouldn't listen", " because he was rude", " and called her lazy",
+         " and said they were so annoying", ", then I cried", " after he hit his sister",
+         " and told him he's a brat"]  # fmt: skip
+
+
+@pytest.mark.parametrize("tail", TAILS)
+def test_said_back_never_mixes_you_with_a_third_person(tail: str, voice: Voice) -> None:
+    """Every act, person and ending: said back with "you", or left out — never half of each,
+    never with the label in it."""
+    for template in ACTS:
+        for obj, poss in WHO:
+            my_part = "I " + template.format(o=obj, p=poss) + tail
+            said = act(my_part, voice, "Mia")
+            if not said:
+                assert "called" in tail or "said" in tail or "told him" in tail, my_part
+                continue
+            assert not THIRD.search(said) and "Mia" not in said, (my_part, said)
+            assert re.search(r"\byou(r)?\b", said), (my_part, said)
+            assert not any(w in said for w in ("lazy", "annoying", "brat", "rude")), said
