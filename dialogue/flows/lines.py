@@ -134,6 +134,14 @@ def _swap_her(words: list[str], voice: Voice) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=64)
+def _swaps(voice: Voice, name: str) -> tuple[re.Pattern[str], dict[str, str]]:
+    """The words for the other person ("him", "my son", their name) and "you" for each."""
+    swaps = {**voice.to_you, **({name.lower(): "you"} if name else {})}
+    keys = sorted(swaps, key=len, reverse=True) or ["(?!x)x"]
+    return re.compile(r"\b(" + "|".join(map(re.escape, keys)) + r")\b", re.I), swaps
+
+
 def act(text: str, voice: Voice, name: str = "") -> str:
     """'I yelled at him when he...' -> 'yelled at you': the user's own act, said to the other.
 
@@ -144,15 +152,12 @@ def act(text: str, voice: Voice, name: str = "") -> str:
     first = re.split(r"(?<=[.!?])\s", text, maxsplit=1)[0].rstrip(_END + ",;: ")
     low = first.lower()
     lead = next((p for p in voice.first_person if low.startswith(p)), None)
+    head = (normalize(first).split() or [""])[0]
     if lead is not None:
         first = first[len(lead) :]
-    elif (
-        first[:1].isupper()
-        and normalize(first).split()[:1]
-        and (normalize(first).split()[0] in voice.past_verbs)
-    ):
-        first = first[:1].lower() + first[1:]  # "Yelled at her"
-    elif normalize(first).split()[:1] and normalize(first).split()[0] not in voice.past_verbs:
+    elif head in voice.past_verbs:  # "Yelled at her", "lost my temper"
+        first = first[:1].lower() + first[1:]
+    else:
         return ""
     words = _WORD.findall(first)
     norm_words = [normalize(w).strip() for w in words]
@@ -164,11 +169,8 @@ def act(text: str, voice: Voice, name: str = "") -> str:
     phrase = " ".join(words).strip(" ,")
     if not phrase or labelled(phrase, voice):
         return ""
-    swaps = {**voice.to_you, **({name.lower(): "you"} if name else {})}
-    if swaps:
-        keys = sorted(swaps, key=len, reverse=True)
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, keys)) + r")\b", re.I)
-        phrase = pattern.sub(lambda m: swaps[m.group(0).lower()], phrase)
+    pattern, swaps = _swaps(voice, name)
+    phrase = pattern.sub(lambda m: swaps[m.group(0).lower()], phrase)
     out = _swap_her(phrase.split(" "), voice)
     if any(normalize(w).strip() in voice.third_person for w in out):
         return ""
