@@ -202,6 +202,13 @@ CLEAN = [  # own what they name: nothing to flag
     "I'm sorry I yelled. You mean the world to me.",
     "I'm sorry I yelled, you okay?",
     "I'm sorry I called you a nag.",
+    "I'm sorry I yelled. You were tired and I should have seen that.",
+    "I'm sorry I snapped at you, love. You're important to me.",
+    "I'm sorry I yelled about your room.",  # a topic owned is no rule
+    "I'm sorry I lost it over the homework.",
+    "You did nothing wrong. I'm sorry I yelled.",
+    "I'm sorry I yelled. You're a good kid.",
+    "I'm sorry, I was stressed and I took it out on you.",
 ]
 BUT_UNDOES = [
     "Sorry I yelled, but you never listen",
