@@ -23,6 +23,7 @@ from dialogue.language.analyzer import HARSH_CUES, Analyzer, normalize
 from dialogue.replies import excerpt
 
 ACT_MAX = 90  # the longest act said back in a draft
+NOT_A_NEED = "unsure"  # the need step's "I'm not sure" (flows/conflict.py, issue 9 part 7)
 SHORT_ACT = 4  # words: what a preschooler hears back ("I yelled.")
 GOOD_ORDER = ("apology", "ownership", "curiosity", "empathy", "appreciation", "warmth",
               "respect_space", "gentle_startup")  # fmt: skip
@@ -183,7 +184,9 @@ def need_label(value: Any, labels: dict[str, str]) -> str:
     """A need the user chose, in content's words (label need.<id>), lowercased; else ""."""
     if isinstance(value, (list, tuple)):
         value = value[0] if value else ""
-    label = labels.get(f"need.{value}", "") if isinstance(value, str) and value else ""
+    if not isinstance(value, str) or value in ("", NOT_A_NEED):
+        return ""
+    label = labels.get(f"need.{value}", "")
     return label[:1].lower() + label[1:]
 
 

@@ -372,7 +372,8 @@ def test_stored_bands_from_before_read_as_they_did() -> None:
 
 
 def test_needs_come_from_content_labels_only() -> None:
-    labels = {"need.rest": "Rest", "need.respect": "To be respected"}
+    labels = {"need.rest": "Rest", "need.respect": "To be respected", "need.unsure": "Not sure"}
+    assert need_label("unsure", labels) == ""
     assert need_label("rest", labels) == "rest"
     assert need_label(["respect", "rest"], labels) == "to be respected"
     assert need_label("I need a break from all of it", labels) == ""  # the user's words: never
