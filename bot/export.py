@@ -143,6 +143,7 @@ def _plan(w: Words, plan: Doc) -> Doc:
         ("moves", [w.label("move", m) for m in plan.get("moves", [])]),
         ("opening", plan.get("line", "")),
         ("practised", practised if practised != plan.get("line") else ""),
+        ("later", plan.get("later", "")),
         ("when", plan.get("when_text", "") if when == "own" else w.label("when", when)),
     ])  # fmt: skip
 

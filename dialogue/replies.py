@@ -30,8 +30,8 @@ VARS: dict[str, Var] = {
     "Them": Var("str", 40),
     "child": Var("str", 40),  # the name of the user's child, or "your child": safety texts
     "rel": Var("enum", values=RELS),
-    "age": Var("enum", values=("baby", "toddler", "child", "teen"), optional=True),
-    "group": Var("enum", values=("little", "child", "teen", "partner", "other")),
+    "age": Var("enum", values=("baby", "toddler", "preschool", "child", "teen"), optional=True),
+    "group": Var("enum", values=("little", "preschool", "child", "teen", "partner", "other")),
     "what_happened": Var("str", 120),
     "line": Var("str", TEXT_MAX),
     "soft": Var("str", TEXT_MAX),
@@ -47,8 +47,43 @@ VARS: dict[str, Var] = {
     "space": Var("enum", values=(True, False)),  # "now" while the other asked for space
     "high": Var("enum", values=(True, False)),  # ... or while still flooded
     "tonight": Var("enum", group="tonight_need", optional=True),
+    # Drafted opening lines (flows/conflict.py _draft_vars, flows/lines.py draft_facts): the
+    # user's act said to the other ("yelled at you"), whether it is short, loud, or was left
+    # out for hurtful words; the emotion that may have driven it and the softer one; the
+    # moves chosen; needs (content's labels); the topic of a later talk (content's words).
+    "act": Var("str", 90, optional=True),
+    "short": Var("enum", values=(True, False)),
+    "loud": Var("enum", values=(True, False)),
+    "hurtful": Var("enum", values=(True, False)),
+    "cause": Var("enum", group="emotion", optional=True),
+    "softer": Var("enum", group="emotion", optional=True),
+    "moves": Var("list", 14, group="move", optional=True),
+    "my_need": Var("str", 40, optional=True),
+    "their_need": Var("str", 40, optional=True),
+    "topic": Var("str", 30, optional=True),
+    # Feedback on the user's own line (flows/lines.py read_line): what works in it and how,
+    # the phrase that may sting, a "but" after the apology, a rule or request in it.
+    "works": Var("str", 120, optional=True),
+    "works_kind": Var(
+        "enum",
+        values=(
+            "apology",
+            "ownership",
+            "curiosity",
+            "empathy",
+            "appreciation",
+            "warmth",
+            "respect_space",
+            "gentle_startup",
+        ),
+        optional=True,
+    ),
+    "sting": Var("str", 120, optional=True),
+    "request": Var("str", 120, optional=True),
+    "but_undo": Var("enum", values=(True, False)),
+    "rule": Var("enum", values=(True, False)),  # a rule or request in the line
+    "rewritten": Var("enum", values=(True, False)),
     "emotion": Var("enum", group="emotion"),
-    "feeling": Var("enum", group="emotion", optional=True),
     "family": Var("enum", values=("core", "inhibitory", "defense")),
     "emotions": Var("list", 16, group="emotion"),
     # Labels of the options a typed answer was taken as (content's words, never the user's).

@@ -20,7 +20,10 @@ class Profile:
     """Who the coaching is about and how the user wants reminders."""
 
     relationship: str = ""  # child, partner, other
-    age_band: str = ""  # baby, toddler, child, teen (relationship == child)
+    # baby (0), toddler (1-2), preschool (3-5), child (school age, 6-12), teen (13+), for
+    # relationship == child. Profiles from before preschool existed keep "toddler" (then 1-3)
+    # and "child" (then 4-12); both read as they did.
+    age_band: str = ""
     name: str = ""  # the user's name for the other person, optional
     reflections: bool = False
     reflect_time: str = ""  # "HH:MM", local
@@ -33,8 +36,15 @@ class Profile:
     def rel(self) -> str:
         """The relationship as one word for content: baby, toddler, child, teen, partner, other."""
         if self.relationship == "child":
-            return self.age_band or "child"
+            return "child" if self.age_band in ("", "preschool") else self.age_band
         return self.relationship or "other"
+
+    @property
+    def band(self) -> str:
+        """`rel` with a child's finer age band: preschool as well (conflict drafts and moves)."""
+        if self.relationship == "child" and self.age_band == "preschool":
+            return "preschool"
+        return self.rel
 
 
 @dataclass

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
 from dialogue.content import to_plain
@@ -22,6 +21,7 @@ from dialogue.flows.base import (
     say,
 )
 from dialogue.flows.daily import follow_up_at
+from dialogue.flows.lines import LineReading, draft_facts, read_line, voice_of, with_name
 from dialogue.flows.listening import emotion_words
 from dialogue.flows.rehearsal import from_plan
 from dialogue.language.analyzer import HARSH_CUES
@@ -40,13 +40,20 @@ EMOTIONS = ("anger", "frustration", "sadness", "hurt", "loneliness", "fear", "an
 MOVES = {
     "baby": ("space_greet", "soothe_voice", "eye_contact", "follow_lead", "hold"),
     "toddler": ("space_greet", "soothe_voice", "name_feeling", "play", "hold", "own_part"),
+    "preschool": ("own_part", "apologise", "hold", "name_feeling", "play", "space_greet"),
     "child": ("space_greet", "own_part", "apologise", "ask_curious", "play", "hold"),
     "teen": ("space_greet", "own_part", "apologise", "ask_curious", "humour"),
-    "partner": ("space_greet", "own_part", "apologise", "ask_curious", "humour", "touch",
-                "named_break"),
+    "partner": ("space_greet", "own_part", "apologise", "ask_curious", "appreciate", "humour",
+                "touch", "named_break"),
     "other": ("space_greet", "own_part", "apologise", "ask_curious", "appreciate"),
 }  # fmt: skip
+# The order a repair line says the chosen moves in: come back, own it, say sorry, listen,
+# then reconnect (drafts.<group>.say.<move> in content).
+REPAIR_ORDER = ("space_greet", "named_break", "own_part", "apologise", "name_feeling",
+                "soothe_voice", "eye_contact", "ask_curious", "appreciate", "follow_lead",
+                "play", "humour", "hold", "touch")  # fmt: skip
 DRAFT_GROUP = {"baby": "little", "toddler": "little"}
+DRAFT_GROUPS = ("little", "preschool", "child", "teen", "partner", "other")
 SPACE_FEEL = ("wait_ok", "anxious", "rejected", "angry", "relieved")
 WHEN = ("now", "later", "tonight", "tomorrow", "ready", "own")
 
@@ -62,8 +69,13 @@ def _emotion_options(ctx: Ctx) -> list[str]:
     return [*spotted, *(e for e in EMOTIONS if e not in spotted)]
 
 
+def _band(ctx: Ctx) -> str:
+    """The relationship, with a child's finer age band (preschool) where it matters."""
+    return ctx.session.profile.band
+
+
 def _move_options(ctx: Ctx) -> list[str]:
-    return list(MOVES.get(ctx.rel, MOVES["other"]))
+    return list(MOVES.get(_band(ctx), MOVES["other"]))
 
 
 def _accept_vars(ctx: Ctx) -> dict[str, Any]:
@@ -100,29 +112,16 @@ def _rest_vars(ctx: Ctx) -> dict[str, Any]:
 
 
 def _draft_vars(ctx: Ctx) -> dict[str, Any]:
-    """What the drafted opening lines are filled in with: the user's feeling and own words."""
-    emotions = ctx.draft.get("emotions", [])
-    voice = ctx.engine.content.locale(ctx.session.locale).data.get("voice", {})
-    return {
-        "feeling": emotions[0] if emotions else "",
-        "my_part": _second_person(ctx.draft.get("my_part", ""), voice, ctx.session.profile.name),
-        "group": DRAFT_GROUP.get(ctx.rel, ctx.rel),
-        "intensity": int(ctx.draft.get("intensity", 0)),
-    }
-
-
-def _second_person(text: str, voice: dict[str, Any], name: str) -> str:
-    """'I yelled at him' -> 'yelled at you': the user's words, said to the other person."""
-    text = " ".join(text.split()).rstrip(".!?…")
-    lead = next((p for p in voice.get("first_person", []) if text.lower().startswith(p)), None)
-    if lead is None or len(text) > 90:
-        return ""
-    text = text[len(lead) :]
-    swaps = {**voice.get("to_you", {}), **({name.lower(): "you"} if name else {})}
-    if swaps:
-        pattern = re.compile(r"\b(" + "|".join(map(re.escape, swaps)) + r")\b", re.I)
-        text = pattern.sub(lambda m: swaps[m.group(0).lower()], text)
-    return excerpt(text, 90)
+    """What the drafted opening lines are built from: the user's own act said to the other
+    (or only whether the words were hurtful), the emotion that may have driven it, the
+    softer one, the moves chosen (in repair order), needs, and a topic for a later talk."""
+    loc = ctx.engine.content.locale(ctx.session.locale)
+    facts = draft_facts(ctx.draft, voice_of(loc.data), ctx.session.profile.name, loc.labels)
+    offered = MOVES.get(_band(ctx), MOVES["other"])
+    chosen = [m for m in REPAIR_ORDER if m in facts["moves"] and m in offered]
+    band = _band(ctx)
+    return {**facts, "moves": chosen, "group": DRAFT_GROUP.get(band, band),
+            "intensity": int(ctx.draft.get("intensity", 0))}  # fmt: skip
 
 
 def _render_plain(ctx: Ctx, key: str, variables: dict[str, Any]) -> str:
@@ -140,32 +139,60 @@ def _use_draft(event: EventData) -> None:
     ctx: Ctx = event.model
     v = _draft_vars(ctx)
     ctx.draft["line"] = _render_plain(ctx, f"drafts.{v['group']}.{ctx.draft['opening']}", v)
+    ctx.draft["later"] = v["topic"]
+    ctx.draft["kept_harsh"] = False
 
 
-def _harsh(ctx: Ctx) -> bool:
-    return bool(_cues(ctx, "line") & HARSH_CUES)
+def _reading(ctx: Ctx) -> LineReading:
+    loc = ctx.engine.content.locale(ctx.session.locale)
+    voice = voice_of(loc.data)
+    return read_line(ctx.draft.get("line", ""), ctx.analyzer(), voice, ctx.session.profile.name)
+
+
+def _needs_feedback(ctx: Ctx) -> bool:
+    return _reading(ctx).needs_feedback
 
 
 def _prepare_feedback(event: EventData) -> None:
+    """The user's own sentence where it works; a drafted soft line where nothing of it does."""
     ctx: Ctx = event.model
+    r = _reading(ctx)
     v = _draft_vars(ctx)
-    ctx.draft["soft"] = _render_plain(ctx, f"drafts.soft.{v['group']}", v)
+    soft = _render_plain(ctx, f"drafts.soft.{v['group']}", v)
+    name, line = ctx.session.profile.name, ctx.draft.get("line", "")
+    ctx.draft["soft"] = r.rewrite or with_name(soft, name, line)
+    ctx.draft["later"] = r.topic if r.limit else v["topic"]
 
 
 def _feedback_vars(ctx: Ctx) -> dict[str, Any]:
-    cues = [c for c in ctx.analyzer().cues(ctx.draft.get("line", "")) if c in HARSH_CUES]
-    return {"line": excerpt(ctx.draft.get("line", "")), "cues": cues,
-            "soft": excerpt(ctx.draft.get("soft", ""))}  # fmt: skip
+    r = _reading(ctx)
+    feedback = {"line": excerpt(ctx.draft.get("line", "")), "cues": r.cues, "works": r.works,
+                "works_kind": r.works_kind, "sting": r.sting, "but_undo": r.but_undo,
+                "rule": r.limit, "request": r.request, "rewritten": bool(r.rewrite),
+                "soft": excerpt(ctx.draft.get("soft", ""))}  # fmt: skip
+    return {**_draft_vars(ctx), **feedback, "topic": r.topic}
 
 
 def _line_good(event: EventData) -> None:
     ctx: Ctx = event.model
     good = [c for c in ctx.analyzer().cues(ctx.draft.get("line", "")) if c not in HARSH_CUES]
+    ctx.draft["later"], ctx.draft["kept_harsh"] = _draft_vars(ctx)["topic"], False
     ctx.say("conflict.line_good", cues=good)
+
+
+def _keep_line(event: EventData) -> None:
+    """Their line, as they wrote it: allowed, with one warm word about what it may cost (a
+    harsh one is not stamped "A+" on the plan card; a rule after the sorry only costs that)."""
+    ctx: Ctx = event.model
+    r = _reading(ctx)
+    ctx.draft["kept_harsh"] = bool(r.sting or r.but_undo)
+    key = "conflict.kept_harsh" if ctx.draft["kept_harsh"] else "conflict.kept_limit"
+    ctx.say(key, rewritten=bool(r.rewrite))
 
 
 def _use_soft(event: EventData) -> None:
     event.model.draft["line"] = event.model.draft.get("soft", "")
+    event.model.draft["kept_harsh"] = False
 
 
 def _mark(key: str, value: Any = True) -> Any:
@@ -210,6 +237,8 @@ def make_plan(ctx: Ctx) -> dict[str, Any]:
         "space_feel": d.get("space_feel", "") if d.get("space", "no") != "no" else "",
         "moves": list(d.get("moves", [])),
         "line": excerpt(d.get("line", ""), TEXT_MAX),
+        "later": d.get("later", ""),  # content's words for a rule or request, for a later talk
+        "kept_harsh": bool(d.get("kept_harsh")),  # the user kept a line feedback found harsh
         "when": when,
         "when_text": excerpt(d.get("when_text", ""), 200),
         "practised": "",  # the best line of a rehearsal of this plan (flows/rehearsal.py)
@@ -224,6 +253,7 @@ def sample_plan() -> dict[str, Any]:
         "their_side": "x" * TEXT_MAX, "my_part": "x" * TEXT_MAX, "space_feel": "rejected",
         "emotions": list(EMOTIONS), "body": list(BODY), "intensity": 10, "space": "yes",
         "moves": list(MOVES["partner"]), "line": "x" * TEXT_MAX, "when": "own",
+        "later": "being on time", "kept_harsh": True,
         "when_text": "x" * 200, "practised": "x" * TEXT_MAX,
     }  # fmt: skip
 
@@ -358,10 +388,10 @@ TRANSITIONS = [
     {"trigger": "own", "source": "opening", "dest": "own_line"},
     {"trigger": "answer", "source": "opening", "dest": "when", "before": _use_draft},
     {"trigger": "answer", "source": "own_line", "dest": "line_feedback",
-     "conditions": guard(_harsh), "before": _prepare_feedback},
+     "conditions": guard(_needs_feedback), "before": _prepare_feedback},
     {"trigger": "answer", "source": "own_line", "dest": "when", "after": _line_good},
     {"trigger": "use_soft", "source": "line_feedback", "dest": "when", "before": _use_soft},
-    {"trigger": "keep", "source": "line_feedback", "dest": "when"},
+    {"trigger": "keep", "source": "line_feedback", "dest": "when", "after": _keep_line},
     {"trigger": "retry", "source": "line_feedback", "dest": "own_line"},
     {"trigger": "own", "source": "when", "dest": "when_own"},
     {"trigger": "answer", "source": "when", "dest": "now_check",

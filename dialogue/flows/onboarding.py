@@ -12,7 +12,8 @@ if TYPE_CHECKING:
 
 TIMES = {"t0800": "08:00", "t1230": "12:30", "t2000": "20:00", "t2130": "21:30"}
 NAME_MAX = 40
-AGE_BANDS = ((1, "baby"), (4, "toddler"), (13, "child"))  # under this many years; older: teen
+# Under this many years; older: teen. "child" is school age (6-12).
+AGE_BANDS = ((1, "baby"), (3, "toddler"), (6, "preschool"), (13, "child"))
 
 
 def parse_zone(text: str, ctx: Ctx) -> str | None:
@@ -46,7 +47,7 @@ STEPS = [
     Step("welcome", INFO),
     Step("relationship", CHOICE, ("child", "partner", "other"), group="relationship",
          save="profile.relationship", columns=1),
-    Step("age", CHOICE, ("baby", "toddler", "child", "teen"), group="age",
+    Step("age", CHOICE, ("baby", "toddler", "preschool", "child", "teen"), group="age",
          save="profile.age_band", columns=2, on_text="answer", parse=_age_band,
          text_save="profile.age_band"),
     Step("name", TEXT, skip=True, save="profile.name", max_len=NAME_MAX),
