@@ -20,7 +20,7 @@ from dialogue.engine import Engine, Turn
 from dialogue.events import Event, Press, Unsupported, parse_text
 from dialogue.flows.base import MULTI
 from dialogue.outreach import ZONE_PARSERS
-from dialogue.replies import Reply
+from dialogue.replies import Reply, numbered
 
 QUIT = ("/quit", "/exit")
 CHANNEL = "console"  # content's `console.over.<key>` texts replace <key> in the terminal
@@ -125,10 +125,15 @@ class Console:
         for bid, label in self.buttons:
             if wanted == label.casefold():
                 return Press(bid)
-        for number, bid, _ in numbered(self.buttons):
+        for number, bid, _ in numbered(self.buttons) if not self.reads_numbers() else ():
             if wanted == str(number):
                 return Press(bid)
         return parse_text(typed)
+
+    def reads_numbers(self) -> bool:
+        """Whether a typed number at this step is its value (an age: "4" is a 4-year-old),
+        so the buttons have no numbers here."""
+        return self.state != "start.new" and self.engine.step(self.state)[1].reads_numbers
 
     def picks(self, typed: str) -> list[str]:
         """Several button numbers in one line ("1, 3, 6") at a step where several can be
@@ -196,27 +201,6 @@ class Console:
 
 
 PICKS = re.compile(r"[\s,;]+")  # between the numbers of several picks: "1, 3, 6" or "1 3 6"
-
-
-def numbered(buttons: Iterable[tuple[str, str]]) -> list[tuple[int, str, str]]:
-    """Each button's number: a button whose label is a whole number (a 0-10 scale) is that
-    number; the others count on from the highest such label (from 1 when there is none)."""
-    buttons = list(buttons)
-    own = [int(label) for _, label in buttons if is_number(label)]
-    n = max(own, default=0)
-    out = []
-    for bid, label in buttons:
-        if is_number(label):
-            out.append((int(label), bid, label))
-        else:
-            n += 1
-            out.append((n, bid, label))
-    return out
-
-
-def is_number(label: str) -> bool:
-    """Whether a label is a whole number, so typing it means it."""
-    return label.isascii() and label.isdigit()
 
 
 def _as_json(turn: Turn, rendered: list[Rendered]) -> dict[str, Any]:

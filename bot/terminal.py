@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import files
-from bot.console import CHANNEL, QUIT, Console, is_number, numbered
+from bot.console import CHANNEL, QUIT, Console
 from bot.settings import default_db
 from dialogue.content import Rendered
 from dialogue.events import parse_text
+from dialogue.replies import is_number, numbered
 
 INDENT = "    "  # before each row of buttons
 GAP = "   "  # between two buttons of a row
@@ -39,16 +40,19 @@ def _wrap_line(line: str, width: int) -> str:
                          break_on_hyphens=False)  # fmt: skip
 
 
-def keyboard(rows: tuple[tuple[tuple[str, str], ...], ...], width: int = 0) -> list[str]:
+def keyboard(
+    rows: tuple[tuple[tuple[str, str], ...], ...], width: int = 0, numbered_: bool = True
+) -> list[str]:
     """A keyboard's lines: each button with its number (one that is a number shows only
-    that), a row too wide for the terminal broken between buttons, never inside one."""
+    that; none where typed numbers are the answer's value, `numbered_` False), a row too wide
+    for the terminal broken between buttons, never inside one."""
     numbers = iter(numbered(b for row in rows for b in row))
     lines = []
     for row in rows:
         line = ""
         for _ in row:
             number, _, label = next(numbers)
-            cell = f"[{label}]" if is_number(label) else f"[{number}] {label}"
+            cell = f"[{label}]" if is_number(label) or not numbered_ else f"[{number}] {label}"
             if line and width and len(INDENT + line + GAP + cell) > width:
                 lines.append(INDENT + line)
                 line = ""
@@ -57,12 +61,13 @@ def keyboard(rows: tuple[tuple[tuple[str, str], ...], ...], width: int = 0) -> l
     return lines
 
 
-def show(rendered: list[Rendered], out: TextIO, width: int = 0) -> None:
-    """Print replies as plain text, buttons numbered across the whole keyboard."""
+def show(rendered: list[Rendered], out: TextIO, width: int = 0, numbers: bool = True) -> None:
+    """Print replies as plain text, buttons numbered across the whole keyboard (unless
+    typed numbers are the answer's value: `numbers` False)."""
     for r in rendered:
         if not r.edit:
             out.write((wrap(r.text, width) if width else r.text) + "\n")
-        for line in keyboard(r.buttons, width):
+        for line in keyboard(r.buttons, width, numbers):
             out.write(line + "\n")
         out.write("\n")
     out.flush()
@@ -154,7 +159,8 @@ def greet(console: Console, out: TextIO, width: int) -> None:
             show(rendered, out, width)
     elif session and session.state != "start.new":
         out.write(console.say("resumed") + "\n\n")
-        show(console.render(console.coach.current(session, console.clock())), out, width)
+        now = console.coach.current(session, console.clock())
+        show(console.render(now), out, width, not console.reads_numbers())
     else:
         show(console.send(parse_text("/start"))[1], out, width)
 
@@ -177,4 +183,4 @@ def interactive(console: Console, inp: TextIO = sys.stdin, out: TextIO = sys.std
             continue
         rendered = console.answer(typed)
         out.write("\n")
-        show(rendered, out, width)
+        show(rendered, out, width, not console.reads_numbers())

@@ -18,7 +18,7 @@ from dialogue.content import Content, Locale
 from dialogue.daily import move_reflection, next_reflection, schedule_of, stamp
 from dialogue.events import Command, Edited, Event, Located, Press, Start, Text, Unsupported
 from dialogue.flows import FLOWS, daily, journal
-from dialogue.flows.base import GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
+from dialogue.flows.base import CHOICE, GOTO, INFO, MULTI, SCALE, TEXT, Flow, Step
 from dialogue.flows.safety import CRISIS_COUNTRIES, first_step, safety_vars
 from dialogue.language import Analysis, Analyzer, normalize
 from dialogue.language.risk import Risk
@@ -26,7 +26,7 @@ from dialogue.matching import Found, Matcher
 from dialogue.places import country_of, parse_zone, zone
 from dialogue.progress import progress, week_labels
 from dialogue.rehearsal import MoveReader
-from dialogue.replies import Button, Effect, Reply, excerpt, rows
+from dialogue.replies import Button, Effect, Reply, excerpt, numbered, rows
 from dialogue.session import HISTORY_KEPT, Session
 
 T = TypeVar("T")
@@ -58,7 +58,7 @@ class Ctx:
     """The model a shared Machine fires on: one user's turn."""
 
     __slots__ = ("analysis", "aside", "before", "data", "effects", "engine", "now", "replies",
-                 "risk", "safety", "session", "state")  # fmt: skip
+                 "risk", "safety", "session", "shown", "state")  # fmt: skip
 
     def __init__(
         self, engine: Engine, session: Session, now: datetime, data: dict[str, Any] | None = None
@@ -71,6 +71,7 @@ class Ctx:
         self.safety: str | None = None
         self.risk: Risk | None = None
         self.aside = False  # a side answer: the keyboard on screen stays current
+        self.shown: list[str] | None = None  # the keyboard sent, when not the step's own
         self.before = schedule_of(session.profile)  # what the reflection row was computed from
 
     @property
@@ -240,6 +241,8 @@ class Engine:
         if not ctx.aside and any(not r.edit for r in ctx.replies):  # older keyboards are old
             ctx.session.keyboard_at = ctx.session.turn
         s = ctx.session
+        if ctx.replies:  # typed button numbers mean the keyboard sent last
+            s.shown = ctx.shown
         erased = any(e.kind == "erase_all" for e in ctx.effects)
         if schedule_of(s.profile) != ctx.before and not erased:  # settings changed: new time
             ctx.effects.append(
@@ -269,6 +272,7 @@ class Engine:
         """Enter a state directly (a flow's start, a goto, /back): say its prompt."""
         s = ctx.session
         if target.partition(".")[0] != s.flow:
+            _leave(s)
             s.history.clear()
         s.state = target
         ctx.state = target.partition(".")[2]
@@ -282,6 +286,7 @@ class Engine:
             self.jump(ctx, target)
             return
         if target.partition(".")[0] != ctx.session.flow:
+            _leave(ctx.session)
             ctx.session.history.clear()
         ctx.session.state = target
         ctx.state = target.partition(".")[2]
@@ -347,14 +352,30 @@ class Engine:
         return (*laid, tuple(tail)) if tail else laid
 
     def aside(self, ctx: Ctx, key: str, **extra: Any) -> None:
-        """A side answer (/help, /progress…): said with the buttons of where the user is, not
-        their question again; the keyboard already on screen stays current too."""
+        """A side answer (/help, /progress, a zone set…): said with one button of its own that
+        goes on where the user was, never the step's buttons or question again; the keyboard
+        already on screen stays current too."""
         s = ctx.session
         if s.state == "start.new":
             ctx.say(key, **extra)
             return
         ctx.aside = True
-        ctx.say(key, self.buttons(self.step(s.state)[1], ctx), **extra)
+        ctx.say(key, ((Button(GO_ON, f"ui.{GO_ON}"),),), **extra)
+        ctx.shown = [GO_ON]
+
+    def go_on(self, ctx: Ctx) -> None:
+        """Back from a side answer: the step's question again, or, where the step's text is
+        long content (a journal entry, a page) that is still on screen above, one short line
+        with its buttons instead of all of it again."""
+        flow, step = self.step(ctx.session.state)
+        extra = {**ctx.common(), **(step.vars(ctx) if step.vars else {})}
+        variant = (step.variant(ctx) if step.variant else None) or 0
+        text = self.content.render(Reply(self.key(flow, step, ctx), extra, (), variant),
+                                   ctx.session.locale).text  # fmt: skip
+        if len(text) <= SHORT_PROMPT:
+            self.prompt(ctx)
+        else:
+            ctx.say("common.where_we_were", self.buttons(step, ctx))
 
     def _tail(self, step: Step, ctx: Ctx) -> tuple[str, ...]:
         tail = step.extra(ctx) if callable(step.extra) else step.extra
@@ -377,8 +398,11 @@ class Engine:
         if isinstance(event, Text) and step.ask != TEXT:
             self._typed(ctx, flow, step, event.text.strip())
             return
-        if isinstance(event, Press) and event.button == ALL:
-            self.prompt(ctx)
+        if isinstance(event, Text) and (tail := self._tail(step, ctx)):  # "Skip", typed
+            press = self._tail_word(ctx, tail, event.text)
+            event = Press(press) if press else event
+        if isinstance(event, Press) and event.button in (ALL, GO_ON):
+            self.prompt(ctx) if event.button == ALL else self.go_on(ctx)
             return
         if isinstance(event, Press) and event.button in self._tail(step, ctx):
             if event.button in ("done", "next", "skip"):
@@ -427,16 +451,93 @@ class Engine:
                 self.prompt(ctx)
                 return
         opts = self.options(step, ctx)
+        if step.ask in (CHOICE, MULTI, INFO) and not step.reads_numbers:
+            numbers = m.bare_numbers(text)
+            if numbers is not None:
+                self._numbers(ctx, flow, step, numbers)
+                return
         if step.ask == MULTI:
             self._typed_multi(ctx, step, text, opts)
             return
-        value = m.scale(text, int(opts[0]), int(opts[-1])) if step.ask == SCALE else None
-        if value is not None:
-            if normalize(text).strip() != str(value):
-                self._understood(ctx, step, [str(value)])
-            self._pick(ctx, flow, step, str(value))
+        read = m.scale(text) if step.ask == SCALE else None
+        if read is not None:
+            self._scale(ctx, step, text, read, (int(opts[0]), int(opts[-1])))
             return
         self._typed_choice(ctx, flow, step, text, opts)
+
+    def _scale(
+        self, ctx: Ctx, step: Step, text: str, read: tuple[int, float], ends: tuple[int, int]
+    ) -> None:
+        """A typed point on a scale. Past the top is the top, said so; below the bottom
+        cannot be placed: one kind line and the question again."""
+        value, furthest = read
+        lo, hi = ends
+        if furthest < lo:
+            ctx.say("common.scale_below", number=_shown_number(furthest), lo=lo, hi=hi)
+            self.prompt(ctx)
+            return
+        if furthest > hi:
+            ctx.say("common.scale_above", number=_shown_number(furthest), intensity=hi)
+            value = hi
+        elif normalize(text).strip() != str(value):
+            self._understood(ctx, step, [str(value)])
+        flow, _ = self.step(ctx.session.state)
+        self._pick(ctx, flow, step, str(max(lo, min(hi, value))))
+
+    def keyboard(self, step: Step, ctx: Ctx) -> list[tuple[int, str]]:
+        """The keyboard on screen, numbered as the terminal numbers it: each button's number
+        and id (the step's own buttons, or the closest few or a side answer's, if sent last)."""
+        loc = self.content.locale(ctx.session.locale)
+        shown = ctx.session.shown
+        if shown is None:
+            ids = [b for row in self.buttons(step, ctx) for b in row]
+        else:
+            opts = set(self.options(step, ctx))
+            ids = [Button(i, f"{step.group}.{i}" if i in opts else f"ui.{i}") for i in shown]
+        return [(n, i) for n, i, _ in numbered((b.id, loc.label(b.label)) for b in ids)]
+
+    def _numbers(self, ctx: Ctx, flow: Flow, step: Step, numbers: list[int]) -> None:
+        """Typed button numbers ("2", "1 3 99"): the numbered buttons on screen. What was
+        taken is said back; a number that is not a button is named, kindly, with the range."""
+        board = self.keyboard(step, ctx)
+        by_number = dict(board)
+        ids = list(dict.fromkeys(by_number[n] for n in numbers if n in by_number))
+        missing = [str(n) for n in dict.fromkeys(numbers) if n not in by_number]
+        opts = self.options(step, ctx)
+        chosen = [i for i in ids if i in opts]
+        pressed = [i for i in ids if i not in opts]  # Done, Skip, Next, Show all, Go on
+        span = {"missing": missing, "first": board[0][0] if board else 0,
+                "last": board[-1][0] if board else 0}  # fmt: skip
+        if step.ask == MULTI and (chosen or pressed):
+            picked = self._picked(step, ctx)
+            for choice in chosen:
+                if choice not in picked:
+                    self._toggle(ctx, step, choice)
+            if chosen or missing:
+                ctx.say("common.numbers", chosen=self._labels(ctx, step, chosen), **span)
+            if pressed:
+                self.on_answer(ctx, Press(pressed[0]))
+            else:
+                self.prompt(ctx)
+        elif step.ask != MULTI and len(ids) == 1:
+            if missing or ids[0] in opts:
+                ctx.say("common.numbers", chosen=self._labels(ctx, step, chosen), **span)
+            self.on_answer(ctx, Press(ids[0]))
+        elif len(ids) > 1:  # one choice only: which of these?
+            laid = rows([Button(o, f"{step.group}.{o}") for o in chosen], 1)
+            ctx.say("common.numbers_one", laid, chosen=self._labels(ctx, step, chosen), **span)
+            ctx.shown = chosen
+        else:  # none of them is a button: the keyboard on screen again, under one kind line
+            shown = ctx.session.shown
+            laid = (
+                self.buttons(step, ctx)
+                if shown is None
+                else rows(
+                    [Button(i, f"{step.group}.{i}" if i in opts else f"ui.{i}") for i in shown], 1
+                )
+            )
+            ctx.say("common.numbers", laid, chosen=[], **span)
+            ctx.shown = shown
 
     def _typed_choice(self, ctx: Ctx, flow: Flow, step: Step, text: str, opts: list[str]) -> None:
         """One option from a typed message: its own words, a parsed value, a phrase, a typo."""
@@ -480,6 +581,10 @@ class Engine:
         value = step.parse(text, ctx) if step.parse else text
         if value is None:
             return False
+        flow, _ = self.step(ctx.session.state)
+        if isinstance(value, str) and value != step.on_text and value in flow.triggers(step.name):
+            self.fire(ctx, value)  # the reading chose a way on of its own (an adult's age)
+            return True
         self.store(ctx, step.text_save, value)
         if isinstance(value, str) and value in opts:
             self._understood(ctx, step, [value])
@@ -547,6 +652,7 @@ class Engine:
         if tail:
             laid = (*laid, tuple(tail))
         ctx.say("common.closest" if near else "common.closest_next", laid)
+        ctx.shown = [b.id for row in laid for b in row]
 
     def _take_text(self, ctx: Ctx, target: str, text: str) -> bool:
         """Take a typed line as the answer of a text step ("write my own", the menu's story)."""
@@ -555,6 +661,7 @@ class Engine:
             return False
         s = ctx.session
         if target.partition(".")[0] != s.flow:
+            _leave(s)
             s.history.clear()
             s.draft = {}
             ctx.say("common.heard")
@@ -592,9 +699,9 @@ class Engine:
             self.prompt(ctx)
             return
         value: Any = step.parse(text, ctx) if step.parse else text
-        if value is None:
+        if value is None:  # said with the step's buttons (Skip), which stay on offer
             flow, _ = self.step(ctx.session.state)
-            ctx.say(f"{self.key(flow, step, ctx)}_invalid")
+            ctx.say(f"{self.key(flow, step, ctx)}_invalid", self.buttons(step, ctx))
             return
         if step.save:
             self.store(ctx, step.save, value)
@@ -627,7 +734,7 @@ class Engine:
         """Greet: onboarding for a newcomer, the menu (or a deep link) for a returning user."""
         s = ctx.session
         if not s.profile.onboarded:
-            self.jump(ctx, "onboarding.welcome")
+            self.go_on_setup(ctx, "onboarding.welcome")
             return
         ctx.say("menu.welcome_back")
         self.jump(ctx, "menu.to_new" if event.payload == "new" else "menu.home")
@@ -640,7 +747,9 @@ class Engine:
                                                    "progress"):  # fmt: skip
             self.jump(ctx, "onboarding.welcome")
             return
-        if name == "back":
+        if name == "new" and s.flow == "onboarding" and not s.profile.onboarded:
+            self.go_on_setup(ctx, "onboarding.relationship")
+        elif name == "back":
             self.back(ctx)
         elif name == "progress":
             local_now = ctx.now.astimezone(zone(s.profile.tz or "UTC"))  # the user's weeks
@@ -666,8 +775,21 @@ class Engine:
             else:
                 self.jump(ctx, COMMAND_STATES[name])
         else:
-            ctx.say("common.unknown_command")
-            self.prompt(ctx) if s.state != "start.new" else None
+            self.aside(ctx, "common.unknown_command")
+
+    def go_on_setup(self, ctx: Ctx, first: str) -> None:
+        """A newcomer coming back to setup (/start, /new, the menu): on from the step they
+        left, with one line saying so; `first` when nothing was answered yet."""
+        s = ctx.session
+        at = s.state if s.flow == "onboarding" else s.setup_at
+        if not at or at == "onboarding.welcome":
+            self.jump(ctx, first)
+            return
+        ctx.say("onboarding.go_on")
+        if at == s.state:
+            self.prompt(ctx)
+        else:
+            self.return_to(ctx, at)
 
     def back(self, ctx: Ctx) -> None:
         """Go back one step in the flow under way."""
@@ -758,6 +880,17 @@ class Engine:
         return None
 
 
+def _leave(s: Session) -> None:
+    """Leaving a flow: a newcomer's unfinished setup is remembered, to go on from later."""
+    if s.flow == "onboarding" and not s.profile.onboarded:
+        s.setup_at = s.state
+
+
+def _shown_number(value: float) -> str:
+    """A typed number as the user wrote it: "-1", "7.5", "150"."""
+    return str(int(value)) if value == int(value) else str(value)
+
+
 def _lines_code(code: str) -> str:
     """An ISO country code as content/ names its lines (Great Britain's are "UK")."""
     return {"GB": "UK"}.get(code, code)
@@ -772,6 +905,8 @@ def _rekeyed(reply: Reply, key: str) -> Reply:
 
 
 ALL = "all"  # the button that shows every option again after the closest few
+GO_ON = "go_on"  # a side answer's button: back to the step the user was at
+SHORT_PROMPT = 400  # a step's text longer than this is not said again on the way back
 
 
 ASIDES = {"help": "menu.help", "privacy": "menu.privacy"}  # answered where the user is

@@ -32,7 +32,14 @@ FUZZ_WORDS = 40  # typos are mended in a message's first words only
 SHORT = 3  # a one-word phrase this short ("no", "ok") counts only as the message's first word
 NEGATION_REACH = 2  # words before a phrase that may negate it
 SCALE_DENOMINATOR = 10
-_NUMBER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(%|/\s*10\b|out of 10\b)?\s*([a-z]*)")
+# A number with its sign (a minus sign right before the digits, not inside a range: "5-6",
+# or a minus word: "{minus}"), a "%" or "/10" after it, and the word after it (a unit:
+# "18 months", "4yo").
+_NUMBER = (
+    r"(?:(?<![\w.,])([-\u2212\u2013])\s?|\b(?:{minus})\s+)?"
+    r"(\d+(?:[.,]\d+)?)\s*(%|/\s*10\b|out of 10\b)?\s*([a-z]*)"
+)
+_DECIMAL = re.compile(r"\d[.,]\d")  # "1.5": not a list of button numbers
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +82,10 @@ class Matcher:
         self.units = {unit: frozenset(w for x in ws for w in _words(str(x)))
                       for unit, ws in (every.get("age_units", {}) or {}).items()}  # fmt: skip
         self.half = frozenset(_words(" ".join(every.get("half", []))))
+        self.minus = frozenset(_words(" ".join(every.get("minus", []))))
+        self.number_words = frozenset(_words(" ".join(every.get("number_words", []))))
+        minus = "|".join(re.escape(w) for w in sorted(self.minus)) or "(?!)"
+        self.number = re.compile(_NUMBER.replace("{minus}", minus))
         self.unsure_means: dict[str, list[str]] = {
             g: [v] if isinstance(v, str) else list(v)
             for g, v in (every.get("unsure_means", {}) or {}).items()
@@ -229,29 +240,46 @@ class Matcher:
     # -- numbers ----------------------------------------------------------------------------
 
     def numbers_in(self, text: str) -> list[tuple[float, str]]:
-        """Numbers in a message with the word after each: digits, "9/10", "six", "half"."""
+        """Numbers in a message with the word after each: digits, "9/10", "six", "half", and
+        their sign ("-1", "minus 3", "minus three")."""
         raw = normalize(text.replace("/", " / ").replace("%", " % "))
         out: list[tuple[float, str]] = []
-        for m in _NUMBER.finditer(text.lower()):
-            value = float(m.group(1).replace(",", "."))
-            if m.group(2) == "%":
+        for m in self.number.finditer(text.lower()):
+            value = float(m.group(2).replace(",", "."))
+            if m.group(3) == "%":
                 value /= SCALE_DENOMINATOR
-            out.append((value, m.group(3) if not m.group(2) else ""))
+            negative = m.group(1) is not None or m.group(0)[:1].isalpha()
+            out.append((-value if negative else value, m.group(4) if not m.group(3) else ""))
         words = raw.split()
         for i, w in enumerate(words):
             if w in self.numbers:
-                out.append((float(self.numbers[w]), words[i + 1] if i + 1 < len(words) else ""))
-            elif w in self.half and out:
-                out[-1] = (out[-1][0] + 0.5, out[-1][1])
+                value = float(self.numbers[w])
+                negative = i > 0 and words[i - 1] in self.minus
+                unit = words[i + 1] if i + 1 < len(words) else ""
+                out.append((-value if negative else value, unit))
+            elif w in self.half and out:  # away from 0: "minus two and a half" is -2.5
+                out[-1] = (out[-1][0] + math.copysign(0.5, out[-1][0]), out[-1][1])
         return out
 
-    def scale(self, text: str, lo: int, hi: int) -> int | None:
-        """A point on a scale: one number, or the middle of two (rounded up), kept in range."""
+    def scale(self, text: str) -> tuple[int, float] | None:
+        """A point on a scale, as typed: one number, or the middle of two (rounded up), with
+        the number furthest out of the two (a range may reach past either end)."""
         found = [v for v, _ in self.numbers_in(text)]
         if not found or len(found) > 2:
             return None
         value = math.floor(sum(found) / len(found) + 0.5)
-        return max(lo, min(hi, value))
+        return value, min(found) if min(found) < 0 else max(found)
+
+    def bare_numbers(self, text: str) -> list[int] | None:
+        """Button numbers: a message of whole numbers only ("2", "1, 3, 99", "option 2",
+        "1 and 3"), else None (a sign or a decimal point makes it something else)."""
+        if _DECIMAL.search(text) or re.search(r"[-\u2212]\s?\d", text):
+            return None
+        words = _words(text)
+        numbers = [int(w) for w in words if w.isdigit()]
+        if not numbers or any(not w.isdigit() and w not in self.number_words for w in words):
+            return None
+        return numbers
 
     def age_years(self, text: str) -> float | None:
         """An age from "4", "she's 4", "18 months", "two and a half": in years."""

@@ -35,14 +35,22 @@ ZONE_PARSERS = (onboarding.parse_zone,)  # steps whose answer is a zone (a locat
 
 
 def command(ctx: Ctx, event: Command) -> None:
-    """/timezone [zone], /pause, /resume: done at once where they can be, else asked."""
-    s = ctx.session
+    """/timezone [zone], /pause, /resume: done at once where they can be (said as a side
+    answer), else asked. At a step that asks where the user is, /timezone answers it."""
+    if event.name == "timezone" and _asks_zone(ctx):
+        if not event.arg:
+            ctx.engine.prompt(ctx)  # the question on screen is that one
+        elif onboarding.parse_zone(event.arg, ctx) is None:  # the question's buttons stay
+            _, step = ctx.engine.step(ctx.session.state)
+            ctx.say("daily.tz_invalid", ctx.engine.buttons(step, ctx))
+        else:
+            ctx.engine.on_answer(ctx, Text(event.arg))
+        return
     if event.name == "pause":
-        daily.pause(ctx)
+        daily.pause(ctx, aside=True)
     elif event.name == "resume":
-        if not daily.turn_on(ctx):
+        if not daily.turn_on(ctx, aside=True):
             daily.interrupt(ctx, "daily.time")
-            return
     else:
         found = onboarding.parse_zone(event.arg, ctx) if event.arg else None
         if found is None:
@@ -50,15 +58,15 @@ def command(ctx: Ctx, event: Command) -> None:
                 ctx.say("daily.tz_invalid")
             daily.interrupt(ctx, "daily.tz")
             return
-        _set_zone(ctx, found)
-    if s.state != "start.new":
-        ctx.engine.prompt(ctx)
+        ctx.session.profile.tz = found
+        ctx.engine.aside(ctx, "daily.tz_set", tz=found, local_now=local_clock(found, ctx.now),
+                         time=ctx.session.profile.reflect_time)  # fmt: skip
 
 
-def _set_zone(ctx: Ctx, tz: str) -> None:
-    ctx.session.profile.tz = tz
-    ctx.say("daily.tz_set", tz=tz, local_now=local_clock(tz, ctx.now),
-            time=ctx.session.profile.reflect_time)  # fmt: skip
+def _asks_zone(ctx: Ctx) -> bool:
+    """Whether the step on screen asks where the user is (a zone typed there answers it)."""
+    state = ctx.session.state
+    return state != "start.new" and ctx.engine.step(state)[1].parse in ZONE_PARSERS
 
 
 def located(ctx: Ctx, event: Located) -> Event:

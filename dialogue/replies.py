@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,7 +44,7 @@ VARS: dict[str, Var] = {
     "told": Var("enum", values=(True, False)),
     "guess": Var("enum", group="guess", optional=True),
     "mine": Var("enum", group="need"),  # the user's own need, at the guess at the other's
-    "first": Var("enum", values=(True, False)),  # an exercise step met the first time
+    "opening": Var("enum", values=(True, False)),  # an exercise step met the first time
     "space": Var("enum", values=(True, False)),  # "now" while the other asked for space
     "high": Var("enum", values=(True, False)),  # ... or while still flooded
     "tonight": Var("enum", group="tonight_need", optional=True),
@@ -90,6 +91,13 @@ VARS: dict[str, Var] = {
     "chosen": Var("list", 13, values=("W" * 32,) * 13),
     "cues": Var("list", 14, group="cue", optional=True),
     "intensity": Var("int", 10),
+    "number": Var("str", 12),  # a number as the user typed it, past a scale's end ("-3", "150")
+    "lo": Var("int", 0),
+    "hi": Var("int", 10),
+    # Typed button numbers that are no button, and the numbers of the buttons on screen.
+    "missing": Var("list", 8, values=("9" * 6,) * 8, optional=True),
+    "first": Var("int", 99),
+    "last": Var("int", 99),
     "count": Var("int", 999),
     "index": Var("int", 99),
     "time": Var("str", 5, optional=True),
@@ -161,6 +169,27 @@ def rows(buttons: list[Button], columns: int) -> tuple[tuple[Button, ...], ...]:
     """Lay buttons out in rows of at most `columns`."""
     columns = max(1, columns)
     return tuple(tuple(buttons[i : i + columns]) for i in range(0, len(buttons), columns))
+
+
+def numbered(buttons: Iterable[tuple[str, str]]) -> list[tuple[int, str, str]]:
+    """Each button's number, as the terminal shows it and typed numbers mean it: a button
+    whose label is a whole number (a 0-10 scale) is that number; the others count on from
+    the highest such label (from 1 when there is none). (number, id, label) in order."""
+    buttons = list(buttons)
+    n = max((int(label) for _, label in buttons if is_number(label)), default=0)
+    out = []
+    for bid, label in buttons:
+        if is_number(label):
+            out.append((int(label), bid, label))
+        else:
+            n += 1
+            out.append((n, bid, label))
+    return out
+
+
+def is_number(label: str) -> bool:
+    """Whether a label is a whole number, so typing it means it."""
+    return label.isascii() and label.isdigit()
 
 
 def excerpt(text: str, limit: int = TEXT_MAX) -> str:

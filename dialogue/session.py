@@ -71,6 +71,10 @@ class Session:
     plans: list[dict[str, Any]] = field(default_factory=list)
     group_notice: bool = False
     last_at: str = ""  # when the user last wrote or pressed (UTC stamp): ticks wait for quiet
+    # The button ids of the keyboard sent last when it was not the step's own (the closest
+    # few, a side answer's): what typed button numbers mean. None: the step's own.
+    shown: list[str] | None = None
+    setup_at: str = ""  # the onboarding step a newcomer left unfinished: where setup goes on
     # The coach's own outreach: prompt (shown now), used (prompt keys), last_day (local date
     # of the latest reflection sent), plan (the follow-up's plan id), at (its outcome's time),
     # resume (the state a reflection or follow-up interrupted).

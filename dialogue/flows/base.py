@@ -44,6 +44,7 @@ class Step:
     # a story typed at the menu): "<flow>.<state>", or a callable giving it ("" for none).
     text_to: str | Callable[[Ctx], str] = ""
     text_words: int = 1  # the fewest words such a line has
+    reads_numbers: bool = False  # a typed number is the answer's value (an age), not a button
     asides: tuple[str, ...] = ()  # answers.yaml asides heard here, said back as "<key>_<aside>"
     keys: tuple[str, ...] = ()  # every key a callable `key` can give (for the content check)
     every_option: tuple[str, ...] = ()  # every id callable `options` can give (content check)

@@ -88,10 +88,10 @@ def _skipped(ctx: Ctx) -> None:
     resume(ctx)
 
 
-def pause(ctx: Ctx) -> None:
-    """Stop reflections until /resume."""
+def pause(ctx: Ctx, aside: bool = False) -> None:
+    """Stop reflections until /resume (`aside`: said as a side answer, from anywhere)."""
     ctx.session.profile.daily_paused = True
-    ctx.say("daily.paused")
+    ctx.engine.aside(ctx, "daily.paused") if aside else ctx.say("daily.paused")
 
 
 def _paused(ctx: Ctx) -> None:
@@ -123,13 +123,17 @@ def _settings_vars(ctx: Ctx) -> dict[str, Any]:
     return {**_zone_vars(ctx), "on": due is not None}
 
 
-def turn_on(ctx: Ctx) -> bool:
-    """Resume reflections; False when there is no time yet (then it must be asked)."""
+def turn_on(ctx: Ctx, aside: bool = False) -> bool:
+    """Resume reflections; False when there is no time yet (then it must be asked).
+    `aside`: said as a side answer, from anywhere."""
     p = ctx.session.profile
     if not p.reflect_time:
         return False
     p.reflections, p.daily_paused = True, False
-    ctx.say("daily.resumed", **_zone_vars(ctx))
+    if aside:
+        ctx.engine.aside(ctx, "daily.resumed", **_zone_vars(ctx))
+    else:
+        ctx.say("daily.resumed", **_zone_vars(ctx))
     return True
 
 

@@ -46,7 +46,7 @@ def exercise_vars(state: str, count: int) -> Any:
         history = ctx.session.history
         again = len(history) - len(list(dropwhile(lambda s: s == state, reversed(history))))
         arriving = ctx.draft.get(f"{state}_at") == ctx.session.turn  # not a question asked again
-        return {"index": again % count, "first": arriving and state not in history}
+        return {"index": again % count, "opening": arriving and state not in history}
 
     return _vars
 

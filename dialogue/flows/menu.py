@@ -27,6 +27,9 @@ def _story_to(ctx: Ctx) -> str:
 
 
 def _new_conflict(ctx: Ctx) -> None:
+    if not _onboarded(ctx) and not _held(ctx):  # a newcomer first finishes setup (where left)
+        ctx.engine.go_on_setup(ctx, "onboarding.relationship")
+        return
     ctx.session.draft = {}
 
 
@@ -55,8 +58,7 @@ STEPS = [
     Step("home", CHOICE, ("new", "rehearse", "space", "plans", "setup", "privacy", "help"),
          group="menu",
          columns=2, text_to=_story_to, text_words=STORY_WORDS),
-    Step("to_new", GOTO, goto=lambda c: "menu.held" if _held(c) else (
-        "conflict.what_happened" if _onboarded(c) else "onboarding.relationship"),
+    Step("to_new", GOTO, goto=lambda c: "menu.held" if _held(c) else "conflict.what_happened",
          enter=_new_conflict),
     Step("to_space", GOTO, goto="space.intro"),
     Step("to_rehearse", GOTO, goto="rehearsal.start"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from dialogue.flows.base import CHOICE, GOTO, INFO, TEXT, Flow, Step
+from dialogue.flows.base import CHOICE, GOTO, INFO, TEXT, Flow, Step, say
 from dialogue.places import find_time, find_zone, local_clock
 
 if TYPE_CHECKING:
@@ -12,8 +12,9 @@ if TYPE_CHECKING:
 
 TIMES = {"t0800": "08:00", "t1230": "12:30", "t2000": "20:00", "t2130": "21:30"}
 NAME_MAX = 40
-# Under this many years; older: teen. "child" is school age (6-12).
-AGE_BANDS = ((1, "baby"), (3, "toddler"), (6, "preschool"), (13, "child"))
+# Under so many years; "child" is school age (6-12); 18 and over: an adult child.
+AGE_BANDS = ((1, "baby"), (3, "toddler"), (6, "preschool"), (13, "child"), (18, "teen"))
+OLDEST = 80  # a child older than this (or below 0) is no age the coach can take: asked again
 
 
 def parse_zone(text: str, ctx: Ctx) -> str | None:
@@ -23,11 +24,38 @@ def parse_zone(text: str, ctx: Ctx) -> str | None:
 
 
 def _age_band(text: str, ctx: Ctx) -> str | None:
-    """An age band from a typed age: "4", "she's 4", "18 months" (button numbers don't count)."""
-    years = ctx.matcher().age_years(text)
+    """An age band from a typed age: "4", "she's 4", "18 months" (button numbers don't count).
+
+    Grown up (18 or more): "adult", coached as between two adults. Not an age (below 0, over
+    OLDEST, or several bare numbers: "1, 3, 99"): "no_age", asked again kindly.
+    """
+    m = ctx.matcher()
+    numbers = m.bare_numbers(text)
+    if numbers is not None and len(numbers) > 1:
+        return "no_age"
+    years = m.age_years(text)
     if years is None:
         return None
-    return next((band for below, band in AGE_BANDS if years < below), "teen")
+    if years < 0 or years > OLDEST:
+        return "no_age"
+    return next((band for below, band in AGE_BANDS if years < below), "adult")
+
+
+def _name(text: str, _: Ctx) -> str | None:
+    """A name or nickname has a letter in it ("2" or "1, 3, 99" is not one)."""
+    return text if any(c.isalpha() for c in text) else None
+
+
+def _as_child(event: Any) -> None:
+    """An age band chosen: the coaching is about a child (again, after /back from "adult")."""
+    event.model.session.profile.relationship = "child"
+
+
+def _as_adults(event: Any) -> None:
+    """A grown-up child: coached as between two adults (the setup can change it)."""
+    ctx: Ctx = event.model
+    ctx.session.profile.relationship, ctx.session.profile.age_band = "other", ""
+    ctx.say("onboarding.adult_child")
 
 
 def _zone_vars(ctx: Ctx) -> dict[str, Any]:
@@ -37,6 +65,7 @@ def _zone_vars(ctx: Ctx) -> dict[str, Any]:
 
 def _done(ctx: Ctx) -> None:
     ctx.session.profile.onboarded = True
+    ctx.session.setup_at = ""
 
 
 def _time_vars(ctx: Ctx) -> dict[str, Any]:
@@ -49,8 +78,8 @@ STEPS = [
          save="profile.relationship", columns=1),
     Step("age", CHOICE, ("baby", "toddler", "preschool", "child", "teen"), group="age",
          save="profile.age_band", columns=2, on_text="answer", parse=_age_band,
-         text_save="profile.age_band"),
-    Step("name", TEXT, skip=True, save="profile.name", max_len=NAME_MAX),
+         text_save="profile.age_band", reads_numbers=True),
+    Step("name", TEXT, skip=True, save="profile.name", max_len=NAME_MAX, parse=_name),
     Step("reflections", CHOICE, ("yes", "no"), group="yesno", save="profile.reflections",
          convert=lambda c: c == "yes"),
     Step("time", CHOICE, (*TIMES, "own"), group="time", save="profile.reflect_time",
@@ -66,7 +95,9 @@ TRANSITIONS = [
     {"trigger": "next", "source": "welcome", "dest": "relationship"},
     {"trigger": "child", "source": "relationship", "dest": "age"},
     {"trigger": "answer", "source": "relationship", "dest": "name"},
-    {"trigger": "answer", "source": "age", "dest": "name"},
+    {"trigger": "answer", "source": "age", "dest": "name", "before": _as_child},
+    {"trigger": "adult", "source": "age", "dest": "name", "before": _as_adults},
+    {"trigger": "no_age", "source": "age", "dest": "age", "before": say("onboarding.no_age")},
     {"trigger": "answer", "source": "name", "dest": "reflections"},
     {"trigger": "skip", "source": "name", "dest": "reflections"},
     {"trigger": "yes", "source": "reflections", "dest": "time"},

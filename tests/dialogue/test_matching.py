@@ -85,11 +85,33 @@ def test_every_step_words(matcher: Matcher, text: str, done: bool, unsure: bool,
 @pytest.mark.parametrize(
     ("text", "value"),
     [("6", 6), ("like a 6 i guess", 6), ("9/10", 9), ("8 out of 10", 8), ("six", 6),
-     ("between 5 and 6", 6), ("3 to 7", 5), ("7.5", 8), ("11", 10), ("100%", 10), ("0", 0),
-     ("pretty bad", None), ("1 2 3", None)],
+     ("between 5 and 6", 6), ("3 to 7", 5), ("5-6", 6), ("7.5", 8), ("11", 11), ("100%", 10),
+     ("0", 0), ("pretty bad", None), ("1 2 3", None)],
 )  # fmt: skip
 def test_scale(matcher: Matcher, text: str, value: int | None) -> None:
-    assert matcher.scale(text, 0, 10) == value
+    read = matcher.scale(text)
+    assert (read[0] if read else None) == value
+
+
+@pytest.mark.parametrize(
+    ("text", "furthest"),
+    [("-1", -1), ("minus 3", -3), ("Minus three", -3), ("negative 2", -2), ("\u22124", -4),
+     ("between -1 and 3", -1), ("150", 150), ("12/10", 12), ("between 9 and 12", 12),
+     ("5-6", 6), ("0", 0)],
+)  # fmt: skip
+def test_scale_keeps_a_number_past_either_end(matcher: Matcher, text: str, furthest: int) -> None:
+    read = matcher.scale(text)
+    assert read is not None and read[1] == furthest
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [("2", [2]), ("1 3 99", [1, 3, 99]), ("1, 3, 99", [1, 3, 99]), ("option 2", [2]),
+     ("#2", [2]), ("1 and 3", [1, 3]), ("2 please", [2]), ("-1", None), ("1.5", None),
+     ("Zoe 2", None), ("she's 4", None), ("no", None), ("", None)],
+)  # fmt: skip
+def test_bare_numbers(matcher: Matcher, text: str, numbers: list[int] | None) -> None:
+    assert matcher.bare_numbers(text) == numbers
 
 
 @pytest.mark.parametrize(
