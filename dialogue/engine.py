@@ -492,8 +492,8 @@ class Engine:
         if shown is None:
             ids = [b for row in self.buttons(step, ctx) for b in row]
         else:
-            opts = set(self.options(step, ctx))
-            ids = [Button(i, f"{step.group}.{i}" if i in opts else f"ui.{i}") for i in shown]
+            opts = self.options(step, ctx)
+            ids = [Button(i, _label_key(step, opts, i)) for i in shown]
         return [(n, i) for n, i, _ in numbered((b.id, loc.label(b.label)) for b in ids)]
 
     def _numbers(self, ctx: Ctx, flow: Flow, step: Step, numbers: list[int]) -> None:
@@ -508,34 +508,33 @@ class Engine:
         pressed = [i for i in ids if i not in opts]  # Done, Skip, Next, Show all, Go on
         span = {"missing": missing, "first": board[0][0] if board else 0,
                 "last": board[-1][0] if board else 0}  # fmt: skip
+        if ctx.session.flow == "safety":  # help comes first: only a number that is no button
+            chosen_said: list[str] = []
+        else:
+            chosen_said = chosen
         if step.ask == MULTI and (chosen or pressed):
             picked = self._picked(step, ctx)
             for choice in chosen:
                 if choice not in picked:
                     self._toggle(ctx, step, choice)
-            if chosen or missing:
-                ctx.say("common.numbers", chosen=self._labels(ctx, step, chosen), **span)
+            if chosen_said or missing:
+                ctx.say("common.numbers", chosen=self._labels(ctx, step, chosen_said), **span)
             if pressed:
                 self.on_answer(ctx, Press(pressed[0]))
             else:
                 self.prompt(ctx)
         elif step.ask != MULTI and len(ids) == 1:
-            if missing or ids[0] in opts:
-                ctx.say("common.numbers", chosen=self._labels(ctx, step, chosen), **span)
+            if missing or (ids[0] in opts and chosen_said):
+                ctx.say("common.numbers", chosen=self._labels(ctx, step, chosen_said), **span)
             self.on_answer(ctx, Press(ids[0]))
         elif len(ids) > 1:  # one choice only: which of these?
-            laid = rows([Button(o, f"{step.group}.{o}") for o in chosen], 1)
-            ctx.say("common.numbers_one", laid, chosen=self._labels(ctx, step, chosen), **span)
-            ctx.shown = chosen
+            laid = rows([Button(i, _label_key(step, opts, i)) for i in ids], 1)
+            ctx.say("common.numbers_one", laid, chosen=[], **span)
+            ctx.shown = ids
         else:  # none of them is a button: the keyboard on screen again, under one kind line
             shown = ctx.session.shown
-            laid = (
-                self.buttons(step, ctx)
-                if shown is None
-                else rows(
-                    [Button(i, f"{step.group}.{i}" if i in opts else f"ui.{i}") for i in shown], 1
-                )
-            )
+            laid = self.buttons(step, ctx) if shown is None else rows(
+                [Button(i, _label_key(step, opts, i)) for i in shown], 1)  # fmt: skip
             ctx.say("common.numbers", laid, chosen=[], **span)
             ctx.shown = shown
 
@@ -884,6 +883,11 @@ def _leave(s: Session) -> None:
     """Leaving a flow: a newcomer's unfinished setup is remembered, to go on from later."""
     if s.flow == "onboarding" and not s.profile.onboarded:
         s.setup_at = s.state
+
+
+def _label_key(step: Step, opts: list[str], button: str) -> str:
+    """The label of a button id at a step: one of its options, or a "ui" button."""
+    return f"{step.group}.{button}" if button in opts else f"ui.{button}"
 
 
 def _shown_number(value: float) -> str:
