@@ -74,6 +74,8 @@ class Locale:
             loader=jinja2.FunctionLoader(self._source),  # {% include "cards.plan" %}
         )
         self.env.filters["label"] = self.label
+        # A quoted phrase of the user's ends with a full stop, unless it was cut ("…").
+        self.env.filters["closed"] = lambda text: text if str(text).endswith("…") else f"{text}."
         self.env.filters["labels"] = lambda ids, group: [self.label(f"{group}.{i}") for i in ids]
         errors: list[str] = []  # every broken file and text, not only the first
         for path in sorted(folder.glob("*.yaml")):

@@ -23,7 +23,8 @@ JOURNEY: list[dict[str, Any]] = [
     {"text": "Robin said: you never help. I said: that's not fair, and went upstairs."},
     {"text": "Robin sighed and went quiet"}, {"text": "I snapped at Robin and left the room"},
     {"press": "chest"}, {"press": "done"}, {"press": "hurt"}, {"press": "done"},
-    {"press": "next"}, {"press": "4"}, {"press": "yes"}, {"press": "wait_ok"}, {"press": "next"},
+    {"press": "next"}, {"press": "heard"}, {"press": "understanding"}, {"press": "4"},
+    {"press": "wait_ok"}, {"press": "next"},
     {"press": "space_greet"}, {"press": "own_part"}, {"press": "done"},
 ]  # fmt: skip
 FINISH: list[dict[str, Any]] = [{"press": "d2"}, {"press": "tomorrow"}]
@@ -130,7 +131,7 @@ def test_interactive_chat_to_a_plan_card_then_back_again(tmp_path: Path) -> None
     assert "What happened" in first and "And what did you do?" in first
     assert "See you soon" in first
     second = chat(db, "I raised my voice at Robin and walked out\n1\nDone\nhurt, sad\ndone\n"
-                      "next\nnext\n3\nNo\n1\nDone\n2\n4\n")  # fmt: skip
+                      "next\nnext\nto be heard\n1\n3\n1\nnext\n1\nDone\n2\n4\n")  # fmt: skip
     assert "Here's where we were" in second
     assert "And what did you do?" in second
     assert "I heard “Hurt”, “Sadness” in that" in second

@@ -22,6 +22,8 @@ MakeStore = Callable[..., Store]
 NOW = datetime(2026, 11, 27, 12, tzinfo=UTC)
 PG_URL = os.environ.get("REPAIR_COACH_TEST_POSTGRES_URL", "")
 
+OUTBOX = "INSERT INTO outbox (user_id, update_id, seq, at, sending, data) VALUES "
+
 
 def claim_all(store: Store, user: str) -> list[tuple[int, int, dict[str, object]]]:
     """Every message of the user nobody has claimed, claimed one by one."""
@@ -81,7 +83,7 @@ def test_two_claimants_never_get_the_same_message(make_store: MakeStore) -> None
         run("INSERT INTO users (user_id, created_at) VALUES ('u', 'x')", ())
         for update_id in range(40):
             for seq in range(3):
-                run("INSERT INTO outbox VALUES ('u', ?, ?, ?, 0, '{}')",
+                run(OUTBOX + "('u', ?, ?, ?, 0, '{}')",
                     (update_id, seq, NOW.isoformat()))  # fmt: skip
     got: list[list[tuple[int, int]]] = [[], []]
 
@@ -129,7 +131,7 @@ def test_rekey_reseals_each_row_by_its_key_and_spares_newer_writes(
     with store.transaction() as run:
         run("INSERT INTO users (user_id, created_at) VALUES ('u', 'x')", ())
         for seq in range(3):  # several messages of one update
-            run("INSERT INTO outbox VALUES ('u', 1, ?, 'x', 0, ?)",
+            run(OUTBOX + "('u', 1, ?, 'x', 0, ?)",
                 (seq, store.sealer.seal(f'{{"html": "m{seq}"}}')))  # fmt: skip
     rotated = make_store(Sealer([new, old]))
     real_reseal = rotated.sealer.reseal

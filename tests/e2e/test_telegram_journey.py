@@ -46,6 +46,10 @@ def test_newcomer_reaches_a_plan_card(fake: FakeTelegram, tmp_path: Path) -> Non
             await chat.tap("Done")
             await chat.tap("Next")
             await chat.tap("Next")
+            await chat.tap("Skip")  # what they would tell a friend (after shame)
+            await chat.tap("Done")  # nothing ticked underneath
+            await chat.tap("To be heard")
+            await chat.tap("Understanding")
             await chat.tap("3")
             await chat.tap("No")
             await chat.tap("Name it and own my part", expect_messages=False)
