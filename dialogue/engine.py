@@ -119,6 +119,7 @@ class Engine:
         self._analyzers: dict[str, Analyzer] = {}
         self._matchers: dict[str, Matcher] = {}
         self._readers: dict[str, MoveReader] = {}
+        self._derived: dict[str, dict[str, Any]] = {}  # name -> locale -> a flow's word lists
         self._building = threading.Lock()
 
     def analyzer(self, locale: str) -> Analyzer:
@@ -132,6 +133,10 @@ class Engine:
     def move_reader(self, locale: str) -> MoveReader:
         """The rehearsal's reader of a locale's moves, built once."""
         return self._once(self._readers, locale, lambda loc: MoveReader(loc.data))
+
+    def derived(self, locale: str, name: str, build: Callable[[Locale], T]) -> T:
+        """What a flow reads from a locale's data (its word lists, normalized), built once."""
+        return self._once(self._derived.setdefault(name, {}), locale, build)
 
     def _once(self, built: dict[str, T], locale: str, build: Callable[[Locale], T]) -> T:
         """A locale's part from `built`, built under a lock the first time (turns may run in

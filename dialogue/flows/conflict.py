@@ -21,7 +21,14 @@ from dialogue.flows.base import (
     say,
 )
 from dialogue.flows.daily import follow_up_at
-from dialogue.flows.lines import LineReading, draft_facts, read_line, voice_of, with_name
+from dialogue.flows.lines import (
+    LineReading,
+    Voice,
+    draft_facts,
+    read_line,
+    voice_of,
+    with_name,
+)
 from dialogue.flows.listening import emotion_words
 from dialogue.flows.rehearsal import from_plan
 from dialogue.language.analyzer import HARSH_CUES
@@ -116,7 +123,7 @@ def _draft_vars(ctx: Ctx) -> dict[str, Any]:
     (or only whether the words were hurtful), the emotion that may have driven it, the
     softer one, the moves chosen (in repair order), needs, and a topic for a later talk."""
     loc = ctx.engine.content.locale(ctx.session.locale)
-    facts = draft_facts(ctx.draft, voice_of(loc.data), ctx.session.profile.name, loc.labels)
+    facts = draft_facts(ctx.draft, _voice(ctx), ctx.session.profile.name, loc.labels)
     offered = MOVES.get(_band(ctx), MOVES["other"])
     chosen = [m for m in REPAIR_ORDER if m in facts["moves"] and m in offered]
     band = _band(ctx)
@@ -143,10 +150,14 @@ def _use_draft(event: EventData) -> None:
     ctx.draft["kept_harsh"] = False
 
 
+def _voice(ctx: Ctx) -> Voice:
+    """The user's locale's voice word lists, built once by the engine."""
+    return ctx.engine.derived(ctx.session.locale, "voice", lambda loc: voice_of(loc.data))
+
+
 def _reading(ctx: Ctx) -> LineReading:
-    loc = ctx.engine.content.locale(ctx.session.locale)
-    voice = voice_of(loc.data)
-    return read_line(ctx.draft.get("line", ""), ctx.analyzer(), voice, ctx.session.profile.name)
+    line = ctx.draft.get("line", "")
+    return read_line(line, ctx.analyzer(), _voice(ctx), ctx.session.profile.name)
 
 
 def _needs_feedback(ctx: Ctx) -> bool:

@@ -57,10 +57,9 @@ class Voice:
     loud: tuple[str, ...]
 
 
-_VOICES: dict[int, tuple[dict[str, Any], Voice]] = {}
-
-
-def _voice(d: dict[str, Any]) -> Voice:
+def voice_of(data: dict[str, Any]) -> Voice:
+    """The word lists of a locale's data/voice.yaml (the engine keeps one per locale)."""
+    d = data.get("voice") or {}
 
     def words(name: str) -> tuple[str, ...]:
         return tuple(normalize(str(w)).strip() for w in d.get(name, []) if str(w).strip())
@@ -86,15 +85,6 @@ def _voice(d: dict[str, Any]) -> Voice:
         rule_words=words("rule_words"),
         loud=words("loud"),
     )
-
-
-def voice_of(data: dict[str, Any]) -> Voice:
-    """The word lists of a locale's data/voice.yaml, read once."""
-    voice = data.get("voice") or {}
-    held = _VOICES.get(id(voice))
-    if held is None or held[0] is not voice:  # the dict is kept alive with it: ids stay true
-        held = _VOICES[id(voice)] = (voice, _voice(voice))
-    return held[1]
 
 
 def _has(norm: str, phrases: tuple[str, ...] | frozenset[str]) -> str:

@@ -18,6 +18,7 @@ from dialogue.replies import excerpt
 if TYPE_CHECKING:
     from transitions import EventData
 
+    from dialogue.content import Locale
     from dialogue.engine import Ctx
 
 PHRASE_MAX = 60  # the longest phrase of the user's own said back
@@ -39,18 +40,14 @@ def phrase(text: str, limit: int = PHRASE_MAX) -> str:
     return said[:1].upper() + said[1:]
 
 
-_LISTS: dict[tuple[int, str], tuple[str, ...]] = {}  # (id of a locale's lists, name) -> phrases
-
-
 def _words(ctx: Ctx, name: str) -> tuple[str, ...]:
     """A list of listening.yaml, normalized (" word "), longest first; built once a locale."""
-    data = ctx.engine.content.locale(ctx.session.locale).data.get("listening", {})
-    key = (id(data), name)
-    found = _LISTS.get(key)
-    if found is None:
-        words = {normalize(str(w)) for w in data.get(name, ()) if normalize(str(w)).strip()}
-        found = _LISTS[key] = tuple(sorted(words, key=len, reverse=True))
-    return found
+
+    def build(loc: Locale) -> tuple[str, ...]:
+        said = (normalize(str(w)) for w in loc.data.get("listening", {}).get(name, ()))
+        return tuple(sorted({w for w in said if w.strip()}, key=len, reverse=True))
+
+    return ctx.engine.derived(ctx.session.locale, f"listening.{name}", build)
 
 
 def _first(norm: str, phrases: tuple[str, ...]) -> str:
